@@ -1,0 +1,94 @@
+#include "core/uuid.h"
+
+#include <chrono>
+#include <mutex>
+#include <random>
+
+namespace annal {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<Uuid> Uuid::Parse(std::string_view text) {
+  Uuid u;
+  size_t nibble = 0;
+  if (text.size() == 36) {
+    if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return std::nullopt;
+  } else if (text.size() != 32) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.size() == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
+    int v = HexValue(text[i]);
+    if (v < 0) return std::nullopt;
+    u.bytes[nibble / 2] = static_cast<uint8_t>(u.bytes[nibble / 2] | (nibble % 2 ? v : v << 4));
+    ++nibble;
+  }
+  return u;
+}
+
+Uuid Uuid::NewV7() {
+  static std::mutex mu;
+  static std::mt19937_64 rng{std::random_device{}()};
+  static uint64_t last_ms = 0;
+  static uint16_t counter = 0;
+
+  uint64_t ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  uint64_t rand_b;
+  uint16_t rand_a;
+  {
+    std::lock_guard lock(mu);
+    if (ms <= last_ms) {
+      ms = last_ms;
+      if (++counter > 0x0FFF) {  // counter exhausted: borrow the next millisecond
+        ++ms;
+        counter = static_cast<uint16_t>(rng() & 0x01FF);
+      }
+    } else {
+      counter = static_cast<uint16_t>(rng() & 0x01FF);  // leave headroom for increments
+    }
+    last_ms = ms;
+    rand_a = counter;
+    rand_b = rng();
+  }
+  Uuid u;
+  for (int i = 0; i < 6; ++i) u.bytes[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  u.bytes[6] = static_cast<uint8_t>(0x70 | ((rand_a >> 8) & 0x0F));
+  u.bytes[7] = static_cast<uint8_t>(rand_a & 0xFF);
+  for (int i = 0; i < 8; ++i) u.bytes[8 + i] = static_cast<uint8_t>(rand_b >> (56 - 8 * i));
+  u.bytes[8] = static_cast<uint8_t>(0x80 | (u.bytes[8] & 0x3F));  // RFC 4122 variant
+  return u;
+}
+
+bool Uuid::is_nil() const {
+  for (uint8_t b : bytes)
+    if (b) return false;
+  return true;
+}
+
+void Uuid::AppendTo(std::string& out) const {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0xF]);
+  }
+}
+
+std::string Uuid::ToString() const {
+  std::string s;
+  s.reserve(36);
+  AppendTo(s);
+  return s;
+}
+
+}  // namespace annal

@@ -1,0 +1,2 @@
+// Placeholder until the WAL lands.
+#include "wal/wal.h"

@@ -1,0 +1,126 @@
+// The write-ahead log: segment files under <data>/wal, one writer thread with group commit.
+// Record and segment layout: docs/format/wal.md.
+//
+// Ordering contract: the caller assigns LSNs and calls Submit() in LSN order (the store does it
+// under its sequencing lock), so the bytes on disk are in LSN order with no gaps. A Submit() is
+// one atomic batch: after a crash either all of its records are recovered or none is.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/event.h"
+#include "core/status.h"
+#include "core/types.h"
+
+namespace annal::wal {
+
+enum class SyncMode { kAlways, kInterval, kNever };
+
+struct SyncPolicy {
+  SyncMode mode = SyncMode::kAlways;
+  std::chrono::milliseconds interval{0};  // kInterval only
+
+  // "always", "interval:<ms>" (ms >= 1), "never".
+  static Result<SyncPolicy> Parse(std::string_view text);
+  std::string ToString() const;
+};
+
+enum class RecordType : uint8_t { kEvent = 1 };
+
+// One record as read back from disk. `body` points into the reader's buffer and is valid only
+// during the callback that receives it.
+struct RecordView {
+  Lsn lsn;
+  Epoch epoch;
+  TimestampMicros timestamp = 0;
+  RecordType type = RecordType::kEvent;
+  bool end_of_batch = true;
+  std::span<const std::byte> body;
+};
+
+// The encoded bytes of one atomic batch, built by the caller before Submit().
+class Batch {
+ public:
+  // Appends one event record (body = EncodeEventBody). REQUIRES: e.sequence continues the
+  // previous record of this batch. The last record added is marked end-of-batch on Submit.
+  void AddEvent(const Event& e);
+  bool empty() const { return count_ == 0; }
+  size_t count() const { return count_; }
+  Lsn first_lsn() const { return first_; }
+  Lsn last_lsn() const { return last_; }
+  size_t bytes() const { return buf_.size(); }
+
+ private:
+  friend class Wal;
+  std::string buf_;
+  size_t count_ = 0;
+  size_t last_record_offset_ = 0;  // where the end-of-batch flag is set
+  Lsn first_, last_;
+};
+
+struct WalOptions {
+  std::filesystem::path dir;              // created if missing
+  SyncPolicy sync;
+  uint64_t segment_bytes = 64ull << 20;   // rotate after a batch pushes a segment past this
+  uint64_t node_id = 0;                   // written into segment headers
+  Epoch epoch{1};                         // written into new segment headers
+  // Observes every group commit: seconds spent in fdatasync (0 when none) and records in it.
+  std::function<void(double fsync_seconds, size_t group_records)> on_group_commit;
+};
+
+// What recovery found; logged at start-up and shown by `annal inspect` later.
+struct RecoveryReport {
+  size_t segments = 0;
+  uint64_t records = 0;
+  Lsn first_lsn, last_lsn;          // 0/0 for an empty log
+  uint64_t truncated_bytes = 0;     // torn tail or incomplete batch removed from the last segment
+  std::string truncated_segment;    // file name, empty if nothing was truncated
+};
+
+class Wal {
+ public:
+  // Called once per recovered record, in LSN order. A non-OK return aborts Open with it.
+  using ReplayFn = std::function<Status(const RecordView&)>;
+  // Called on the writer thread once the batch is durable under the sync policy (or with the
+  // I/O error that makes the WAL unusable). Must not block and must not call Submit().
+  using DoneFn = std::function<void(Status)>;
+
+  // Opens (or creates) the log, recovers it and replays every record through `replay`.
+  // Recovery truncates a torn record or an incomplete batch at the tail of the LAST segment;
+  // anything else that fails a check (CRC, LSN gap, bad header) returns Corruption naming the
+  // segment file and byte offset, and nothing is modified. Starts the writer thread.
+  static Result<std::unique_ptr<Wal>> Open(WalOptions options, const ReplayFn& replay,
+                                           RecoveryReport* report = nullptr);
+  ~Wal();  // Close()
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // Queues a batch. Thread-safe, never blocks on I/O. REQUIRES: batch.first_lsn() ==
+  // last_submitted_lsn() + 1 (checked; a violation is a bug and aborts). After an I/O error
+  // every pending and later Submit completes with that error.
+  void Submit(Batch batch, DoneFn done);
+
+  Lsn last_submitted_lsn() const;
+  // Highest LSN that is durable under the sync policy (for kNever: written to the OS).
+  Lsn durable_lsn() const;
+
+  // Writes and syncs everything queued, completes its callbacks, stops the writer thread.
+  // Idempotent.
+  Status Close();
+
+  class Impl;
+
+ private:
+  explicit Wal(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace annal::wal
