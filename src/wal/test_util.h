@@ -125,3 +125,16 @@ inline WalOptions Options(const std::filesystem::path& dir, uint64_t segment_byt
 }
 
 }  // namespace annal::wal::testing
+
+namespace annal::wal::testing {
+
+// Bytes one MakeEvent(lsn) record takes on disk.
+inline uint64_t RecordBytes(uint64_t lsn) { return 36 + EncodedBody(lsn).size(); }
+// Offset of record `lsn` in a segment whose first record is `first` (64-byte header first).
+inline uint64_t RecordOffset(uint64_t first, uint64_t lsn) {
+  uint64_t off = 64;
+  for (uint64_t l = first; l < lsn; ++l) off += RecordBytes(l);
+  return off;
+}
+
+}  // namespace annal::wal::testing
