@@ -1,2 +1,136 @@
-// Placeholder until the store lands.
+// EventStore: opening (WAL recovery + index rebuild), closing, and the public forwarding
+// layer. The write path is in append.cc, reads in queries.cc and listings.cc.
 #include "store/event_store.h"
+
+#include <future>
+#include <system_error>
+
+#include "core/event_codec.h"
+#include "store/store_impl.h"
+
+namespace annal::store {
+
+Status EventStore::Impl::ReplayRecord(const wal::RecordView& record) {
+  auto where = [&] { return "wal record lsn " + std::to_string(record.lsn.value()) + ": "; };
+  if (record.type != wal::RecordType::kEvent)
+    return Corruption(where() + "unknown record type " +
+                      std::to_string(static_cast<int>(record.type)));
+  Event e;
+  Status st = DecodeEventBody(record.body, e);
+  if (!st.ok()) return Corruption(where() + st.message());
+  e.sequence = record.lsn;
+  e.epoch = record.epoch;
+  e.timestamp = record.timestamp;
+
+  if (e.sequence != log_.next_lsn())
+    return Corruption(where() + "expected lsn " + std::to_string(log_.next_lsn().value()));
+  // Timestamps are non-decreasing in LSN order (DESIGN §2); time-range queries binary-search
+  // on that, so a log that breaks it cannot be served correctly.
+  if (e.timestamp < last_timestamp_)
+    return Corruption(where() + "timestamp goes backwards");
+  if (indexes_.FindEventId(e.id))
+    return Corruption(where() + "event id " + e.id.ToString() + " appears twice");
+  StreamState& stream = streams_.FindOrCreate(e.tenant_id, e.entity_id);
+  if (e.entity_version != stream.version.next())
+    return Corruption(where() + "entity_version " + std::to_string(e.entity_version.value()) +
+                      " of tenant '" + e.tenant_id + "' entity '" + e.entity_id +
+                      "', expected " + std::to_string(stream.version.next().value()));
+
+  stream.version = e.entity_version;
+  last_lsn_ = e.sequence;
+  last_timestamp_ = e.timestamp;
+  if (e.epoch > epoch_) epoch_ = e.epoch;
+  const Event* stored = log_.Append(std::move(e));
+  stream.entity = indexes_.Add(*stored, stream.entity);
+  return Status::Ok();
+}
+
+void EventStore::Impl::StartServing(std::unique_ptr<wal::Wal> wal) {
+  wal_ = std::move(wal);
+  visibility_.Init(last_lsn_);  // everything recovered is durable, hence visible
+}
+
+Status EventStore::Impl::Close() {
+  std::lock_guard close_lock(close_mu_);
+  if (closed_) return close_status_;
+  {
+    std::lock_guard seq(seq_mu_);
+    closing_ = true;  // from here on AppendAsync rejects; nothing new reaches the WAL
+  }
+  // The WAL syncs what is queued and completes every batch, which publishes (or, on error,
+  // fails) the waiting appends.
+  close_status_ = wal_->Close();
+  // Nothing should be left; if the WAL broke its promise, do not leave callers hanging.
+  visibility_.FailAll(Unavailable("store closed before the append completed"));
+  closed_ = true;
+  return close_status_;
+}
+
+Result<std::unique_ptr<EventStore>> EventStore::Open(StoreOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return IOError("create data dir " + options.data_dir.string() + ": " + ec.message());
+
+  wal::WalOptions wal_options;
+  wal_options.dir = options.data_dir / "wal";
+  wal_options.sync = options.wal_sync;
+  wal_options.segment_bytes = options.wal_segment_bytes;
+  wal_options.node_id = options.node_id;
+  wal_options.on_group_commit = options.on_group_commit;
+
+  auto impl = std::make_unique<Impl>(std::move(options));
+  Impl* raw = impl.get();
+  auto wal = wal::Wal::Open(std::move(wal_options),
+                            [raw](const wal::RecordView& r) { return raw->ReplayRecord(r); });
+  if (!wal.ok()) return wal.status();
+  Lsn wal_last = wal.value()->last_submitted_lsn();
+  raw->StartServing(std::move(wal).value());
+  if (wal_last != raw->visible_lsn()) {
+    Status st = Corruption("wal reports last lsn " + std::to_string(wal_last.value()) +
+                           " but replay ended at " + std::to_string(raw->visible_lsn().value()));
+    (void)raw->Close();
+    return st;
+  }
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventStore::~EventStore() { (void)Close(); }
+
+void EventStore::AppendAsync(std::vector<NewEvent> events, AppendCallback done) {
+  impl_->AppendAsync(std::move(events), std::move(done));
+}
+
+AppendOutcome EventStore::Append(std::vector<NewEvent> events) {
+  std::promise<AppendOutcome> promise;
+  auto future = promise.get_future();
+  impl_->AppendAsync(std::move(events),
+                     [&promise](AppendOutcome outcome) { promise.set_value(std::move(outcome)); });
+  return future.get();
+}
+
+std::optional<const Event*> EventStore::GetEvent(const Uuid& id) const {
+  return impl_->GetEvent(id);
+}
+Result<QueryResult> EventStore::QueryEvents(const Query& q) const { return impl_->QueryEvents(q); }
+std::optional<EntityState> EventStore::GetEntityState(const std::optional<std::string>& tenant_id,
+                                                      const std::string& entity_id,
+                                                      std::optional<TimestampMicros> as_of) const {
+  return impl_->GetEntityState(tenant_id, entity_id, as_of);
+}
+Page<EntitySummary> EventStore::ListEntities(const EntityListOptions& opts) const {
+  return impl_->ListEntities(opts);
+}
+Page<StreamSummary> EventStore::ListStreams(size_t limit, size_t offset) const {
+  return impl_->ListStreams(limit, offset);
+}
+Page<EventTypeSummary> EventStore::ListEventTypes(size_t limit, size_t offset) const {
+  return impl_->ListEventTypes(limit, offset);
+}
+Stats EventStore::GetStats() const { return impl_->GetStats(); }
+Lsn EventStore::visible_lsn() const { return impl_->visible_lsn(); }
+Lsn EventStore::durable_lsn() const { return impl_->durable_lsn(); }
+Status EventStore::health() const { return impl_->health(); }
+Status EventStore::Close() { return impl_->Close(); }
+
+}  // namespace annal::store

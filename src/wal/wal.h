@@ -50,20 +50,30 @@ struct RecordView {
 class Batch {
  public:
   // Appends one event record (body = EncodeEventBody). REQUIRES: e.sequence continues the
-  // previous record of this batch. The last record added is marked end-of-batch on Submit.
+  // previous record of this batch (checked, aborts) and e.sequence >= 1. The last record added
+  // is marked end-of-batch on Submit.
   void AddEvent(const Event& e);
   bool empty() const { return count_ == 0; }
   size_t count() const { return count_; }
   Lsn first_lsn() const { return first_; }
   Lsn last_lsn() const { return last_; }
   size_t bytes() const { return buf_.size(); }
+  // The encoded records (docs/format/wal.md). The last record's CRC and end_of_batch flag are
+  // final only once the batch was handed to Wal::Submit.
+  std::span<const std::byte> data() const {
+    return {reinterpret_cast<const std::byte*>(buf_.data()), buf_.size()};
+  }
 
  private:
   friend class Wal;
+  // Sets end_of_batch on the last record and computes its CRC. Called once, by Wal::Submit.
+  void Finalize();
+
   std::string buf_;
   size_t count_ = 0;
   size_t last_record_offset_ = 0;  // where the end-of-batch flag is set
   Lsn first_, last_;
+  bool sealed_ = false;  // Finalize() ran; no more AddEvent
 };
 
 struct WalOptions {
@@ -103,9 +113,10 @@ class Wal {
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
 
-  // Queues a batch. Thread-safe, never blocks on I/O. REQUIRES: batch.first_lsn() ==
-  // last_submitted_lsn() + 1 (checked; a violation is a bug and aborts). After an I/O error
-  // every pending and later Submit completes with that error.
+  // Queues a batch. Thread-safe, never blocks on I/O. REQUIRES: !batch.empty() and
+  // batch.first_lsn() == last_submitted_lsn() + 1 (checked; a violation is a bug and aborts).
+  // After an I/O error every pending and later Submit completes with that error. After Close(),
+  // `done` runs at once on the calling thread with Unavailable and nothing is written.
   void Submit(Batch batch, DoneFn done);
 
   Lsn last_submitted_lsn() const;

@@ -1,0 +1,219 @@
+// The write path: validate -> (seq_mu_) idempotency + OCC -> assign LSN, timestamp, version ->
+// index as pending (index_mu_ exclusive) -> encode + Submit to the WAL -> (WAL writer thread)
+// durable -> visible -> complete. See store_impl.h for the locks.
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "core/validation.h"
+#include "store/store_impl.h"
+
+namespace annal::store {
+
+struct EventStore::Impl::PlannedEvent {
+  enum class Kind : uint8_t {
+    kNew,                // to be written
+    kDuplicateOfStored,  // same id + content as an already sequenced event; result filled
+    kDuplicateInBatch,   // same id + content as events[dup_of] of this batch
+  };
+  Kind kind = Kind::kNew;
+  bool client_id = false;         // event_id came from the client: check idempotency
+  StreamState* stream = nullptr;  // kNew only
+  EntityVersion version;          // kNew only: the entity version this event gets
+  size_t dup_of = 0;              // kDuplicateInBatch only
+};
+
+namespace {
+
+bool SameContent(const NewEvent& a, const NewEvent& b) {
+  return a.tenant_id == b.tenant_id && a.event_type == b.event_type &&
+         a.entity_id == b.entity_id && a.payload == b.payload && a.metadata == b.metadata;
+}
+
+// Batch errors name the event; a single append's error stands alone (HTTP maps it as is).
+std::string Where(size_t index, size_t batch_size) {
+  return batch_size > 1 ? "events[" + std::to_string(index) + "]: " : std::string();
+}
+
+AppendOutcome Failure(Status status) {
+  AppendOutcome outcome;
+  outcome.status = std::move(status);
+  return outcome;
+}
+
+}  // namespace
+
+bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<PlannedEvent>& plan,
+                                  AppendOutcome& outcome, Lsn& newest_duplicate) {
+  const uint64_t batch_id = ++batch_counter_;
+  const size_t n = events.size();
+  std::unordered_map<Uuid, size_t, UuidHash> ids_in_batch;  // allocates only if used
+  for (size_t i = 0; i < n; ++i) {
+    const NewEvent& ne = events[i];
+    PlannedEvent& p = plan[i];
+    if (p.client_id) {
+      auto fail_duplicate = [&] {
+        outcome.status = Status(StatusCode::kDuplicateEventId,
+                                Where(i, n) + "event_id " + ne.event_id->ToString() +
+                                    " was already used for a different event");
+        outcome.failed_index = i;
+        outcome.duplicate_event_id = *ne.event_id;
+        return false;
+      };
+      if (auto lsn = indexes_.FindEventId(*ne.event_id)) {
+        // Stored or pending: either way the original's outcome is decided (pending ones
+        // become visible or the store is poisoned), so we can answer with it.
+        const Event& original = log_.At(*lsn);
+        if (!ne.SameContentAs(original)) return fail_duplicate();
+        p.kind = PlannedEvent::Kind::kDuplicateOfStored;
+        outcome.results[i] = AppendResult{original.id, original.timestamp, original.sequence,
+                                          original.entity_version, /*duplicate=*/true};
+        newest_duplicate = std::max(newest_duplicate, original.sequence);
+        continue;
+      }
+      if (n > 1) {
+        auto [it, inserted] = ids_in_batch.try_emplace(*ne.event_id, i);
+        if (!inserted) {
+          if (!SameContent(ne, events[it->second])) return fail_duplicate();
+          p.kind = PlannedEvent::Kind::kDuplicateInBatch;
+          p.dup_of = it->second;
+          continue;
+        }
+      }
+    }
+    // OCC against the stream's version including pending events and this batch's earlier
+    // events (tracked in the stream's scratch so a rejected batch leaves nothing to undo).
+    StreamState& stream = streams_.FindOrCreate(ne.tenant_id, ne.entity_id);
+    if (stream.batch_id != batch_id) {
+      stream.batch_id = batch_id;
+      stream.batch_version = stream.version;
+    }
+    if (ne.expected_version && *ne.expected_version != stream.batch_version) {
+      outcome.status = Status(StatusCode::kVersionConflict,
+                              Where(i, n) + "version conflict: expected version " +
+                                  std::to_string(ne.expected_version->value()) +
+                                  ", current version " +
+                                  std::to_string(stream.batch_version.value()));
+      outcome.failed_index = i;
+      outcome.expected_version = *ne.expected_version;
+      outcome.current_version = stream.batch_version;
+      return false;
+    }
+    stream.batch_version = stream.batch_version.next();
+    p.stream = &stream;
+    p.version = stream.batch_version;
+  }
+  return true;
+}
+
+void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback done) {
+  const size_t n = events.size();
+  if (n == 0) return done(Failure(InvalidArgument("an append needs at least one event")));
+  for (size_t i = 0; i < n; ++i) {
+    Status st = ValidateNewEvent(events[i]);
+    if (!st.ok()) {
+      AppendOutcome outcome = Failure(Status(st.code(), Where(i, n) + st.message()));
+      outcome.failed_index = i;
+      return done(std::move(outcome));
+    }
+  }
+  // Checked before seq_mu_ too, so a completion callback that runs while the WAL thread
+  // poisons us (possibly under seq_mu_, see below) can append without deadlocking.
+  if (visibility_.poisoned()) return done(Failure(visibility_.health()));
+
+  // Work that needs no lock: generate ids, size the outputs.
+  std::vector<PlannedEvent> plan(n);
+  for (size_t i = 0; i < n; ++i) {
+    plan[i].client_id = events[i].event_id.has_value();
+    if (!plan[i].client_id) events[i].event_id = Uuid::NewV7();
+  }
+  AppendOutcome outcome;
+  outcome.results.resize(n);
+
+  std::unique_lock seq(seq_mu_);
+  if (closing_) {
+    seq.unlock();
+    return done(Failure(Unavailable("store is shutting down")));
+  }
+  if (visibility_.poisoned()) {
+    seq.unlock();
+    return done(Failure(visibility_.health()));
+  }
+  Lsn newest_duplicate;
+  if (!CheckBatch(events, plan, outcome, newest_duplicate)) {
+    seq.unlock();
+    outcome.results.clear();
+    return done(std::move(outcome));
+  }
+
+  const size_t new_count = static_cast<size_t>(std::count_if(
+      plan.begin(), plan.end(), [](const PlannedEvent& p) { return p.kind == PlannedEvent::Kind::kNew; }));
+  if (new_count == 0) {
+    // Nothing to write: answer once the originals are visible (they may still be pending).
+    seq.unlock();
+    visibility_.WaitFor(newest_duplicate,
+                        [done = std::move(done), outcome = std::move(outcome)](Status st) mutable {
+                          if (!st.ok()) outcome = Failure(std::move(st));
+                          done(std::move(outcome));
+                        });
+    return;
+  }
+
+  // Sequence and index the batch. One timestamp for the whole batch, never below the last one,
+  // keeps timestamps non-decreasing in LSN order even if the wall clock steps back.
+  const TimestampMicros timestamp = std::max(NowMicros(), last_timestamp_);
+  const Lsn first = last_lsn_.next();
+  Lsn lsn = last_lsn_;
+  {
+    std::unique_lock index_lock(index_mu_);
+    for (size_t i = 0; i < n; ++i) {
+      PlannedEvent& p = plan[i];
+      if (p.kind != PlannedEvent::Kind::kNew) continue;
+      NewEvent& ne = events[i];
+      lsn = lsn.next();
+      Event e;
+      e.sequence = lsn;
+      e.epoch = epoch_;
+      e.id = *ne.event_id;
+      e.tenant_id = std::move(ne.tenant_id);
+      e.event_type = std::move(ne.event_type);
+      e.entity_id = std::move(ne.entity_id);
+      e.payload = std::move(ne.payload);
+      e.metadata = std::move(ne.metadata);
+      e.timestamp = timestamp;
+      e.entity_version = p.version;
+      const Event* stored = log_.Append(std::move(e));
+      p.stream->entity = indexes_.Add(*stored, p.stream->entity);
+      p.stream->version = p.version;
+      outcome.results[i] = AppendResult{stored->id, timestamp, lsn, p.version, false};
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (plan[i].kind != PlannedEvent::Kind::kDuplicateInBatch) continue;
+    outcome.results[i] = outcome.results[plan[i].dup_of];
+    outcome.results[i].duplicate = true;
+  }
+  last_lsn_ = lsn;
+  last_timestamp_ = timestamp;
+
+  // Events are immutable once in the log, so encoding reads them without index_mu_.
+  wal::Batch batch;
+  for (Lsn l = first; l <= lsn; l = l.next()) batch.AddEvent(log_.At(l));
+
+  // Register before Submit so the completion cannot be missed; the batch's last LSN covers
+  // any duplicates in it too (their originals have smaller LSNs).
+  visibility_.WaitFor(lsn, [this, new_count, done = std::move(done),
+                            outcome = std::move(outcome)](Status st) mutable {
+    if (st.ok()) {
+      total_ingested_.fetch_add(new_count, std::memory_order_relaxed);
+    } else {
+      outcome = Failure(std::move(st));
+    }
+    done(std::move(outcome));
+  });
+  // Submitting under seq_mu_ makes WAL order == LSN order.
+  wal_->Submit(std::move(batch), [this, lsn](Status st) { visibility_.OnDurable(lsn, st); });
+}
+
+}  // namespace annal::store

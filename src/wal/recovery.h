@@ -1,0 +1,26 @@
+// Recovery: what Wal::Open does before the writer starts (rules: docs/format/wal.md,
+// "Recovery"). Validates every segment, replays complete batches, repairs a torn tail of the
+// last segment, and hands the writer an fd positioned at the end of the log.
+#pragma once
+
+#include <filesystem>
+
+#include "core/status.h"
+#include "wal/file.h"
+#include "wal/wal.h"
+
+namespace annal::wal {
+
+struct RecoveredLog {
+  std::filesystem::path segment_path;  // the last segment: the writer appends here
+  UniqueFd fd;                         // open O_WRONLY|O_APPEND on segment_path, fdatasynced
+  uint64_t segment_bytes = 0;          // its size after any repair
+  Lsn last_lsn;                        // last recovered record (first_lsn - 1 of an empty log)
+  Epoch last_epoch;                    // epoch of that record (options.epoch if none)
+};
+
+// Creates `options.dir` when missing. On Corruption nothing on disk has been modified.
+Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& replay,
+                                RecoveryReport* report);
+
+}  // namespace annal::wal

@@ -1,0 +1,179 @@
+#include "wal/writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "wal/record.h"
+#include "wal/segment.h"
+
+namespace annal::wal {
+
+Wal::Impl::Impl(WalOptions options, RecoveredLog log)
+    : options_(std::move(options)),
+      segment_path_(std::move(log.segment_path)),
+      fd_(std::move(log.fd)),
+      segment_bytes_(log.segment_bytes),
+      writer_epoch_(log.last_epoch),
+      last_sync_(Clock::now()),
+      last_submitted_(log.last_lsn),
+      last_submitted_atomic_(log.last_lsn.value()),
+      durable_(log.last_lsn.value()) {
+  if (options_.sync.mode == SyncMode::kNever)
+    spdlog::warn("wal: sync policy 'never': acknowledged writes are lost on a machine crash "
+                 "(benchmarks only)");
+}
+
+Wal::Impl::~Impl() { ANNAL_CHECK(!thread_.joinable()); }
+
+void Wal::Impl::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Wal::Impl::Submit(Batch batch, DoneFn done) {
+  ANNAL_CHECK_MSG(!batch.empty(), "Wal::Submit: empty batch");
+  bool wake;
+  {
+    std::unique_lock lock(mu_);
+    if (closing_) {
+      lock.unlock();
+      done(Unavailable("WAL is closed"));
+      return;
+    }
+    ANNAL_CHECK_MSG(batch.first_lsn() == last_submitted_.next(),
+                    "Wal::Submit: batch starts at LSN " + std::to_string(batch.first_lsn().value()) +
+                        ", expected " + std::to_string(last_submitted_.next().value()));
+    last_submitted_ = batch.last_lsn();
+    last_submitted_atomic_.store(last_submitted_.value(), std::memory_order_release);
+    // The writer sleeps only when it saw an empty queue, so only the first push needs a wake-up.
+    wake = queue_.empty();
+    queue_.push_back({std::move(batch), std::move(done)});
+  }
+  if (wake) cv_.notify_one();
+}
+
+void Wal::Impl::Run() {
+  std::vector<Pending> group;
+  for (;;) {
+    bool closing;
+    {
+      std::unique_lock lock(mu_);
+      while (queue_.empty() && !closing_) {
+        bool timer = options_.sync.mode == SyncMode::kInterval && unsynced_ && poison_.ok();
+        if (!timer) {
+          cv_.wait(lock);
+        } else if (cv_.wait_until(lock, last_sync_ + options_.sync.interval) ==
+                   std::cv_status::timeout) {
+          break;
+        }
+      }
+      // Swap, not copy: the next group fills the vector whose capacity the last one left.
+      group.swap(queue_);
+      closing = closing_;
+    }
+    if (!group.empty()) {
+      CommitGroup(group);
+      group.clear();
+    }
+    if (options_.sync.mode == SyncMode::kInterval && unsynced_ && poison_.ok() &&
+        Clock::now() >= last_sync_ + options_.sync.interval) {
+      double ignored = 0;
+      Status st = SyncCurrent(&ignored);
+      if (!st.ok()) Poison(st, "interval fdatasync (already acknowledged writes may be lost)");
+    }
+    // closing_ was read under the lock that swapped the queue, and Submit() refuses work once
+    // closing_ is set, so this group held the last batches.
+    if (closing) break;
+  }
+  if (unsynced_ && poison_.ok()) {
+    double ignored = 0;
+    Status st = SyncCurrent(&ignored);
+    if (!st.ok()) Poison(st, "fdatasync on close");
+  }
+}
+
+void Wal::Impl::CommitGroup(std::vector<Pending>& group) {
+  if (!poison_.ok()) {
+    for (Pending& p : group) p.done(poison_);
+    return;
+  }
+  double fsync_seconds = 0;
+  size_t records = 0;
+  size_t durable_count = 0;  // leading batches that reached durability under the policy
+  Status st;
+  iov_.clear();
+  for (size_t i = 0; i < group.size() && st.ok(); ++i) {
+    const Batch& b = group[i].batch;
+    std::span<const std::byte> bytes = b.data();
+    iov_.push_back({const_cast<std::byte*>(bytes.data()), bytes.size()});
+    segment_bytes_ += bytes.size();
+    records += b.count();
+    // Records of one batch share the writer's epoch; the first one's is enough for headers.
+    writer_epoch_ = std::max(writer_epoch_, Epoch(GetU64(bytes.data() + 20)));
+    if (segment_bytes_ > options_.segment_bytes) {
+      // A batch never spans segments: rotate between batches, syncing the full segment first.
+      st = FlushIov();
+      if (st.ok()) st = Rotate(b.last_lsn().next(), &fsync_seconds);
+      if (st.ok()) durable_count = i + 1;
+    }
+  }
+  if (st.ok()) st = FlushIov();
+  if (st.ok()) {
+    if (options_.sync.mode == SyncMode::kAlways) st = SyncCurrent(&fsync_seconds);
+    if (st.ok()) durable_count = group.size();
+  }
+  if (!st.ok()) Poison(st, "writing a group");
+  if (durable_count > 0)
+    durable_.store(group[durable_count - 1].batch.last_lsn().value(), std::memory_order_release);
+  for (size_t i = 0; i < group.size(); ++i)
+    group[i].done(i < durable_count ? Status::Ok() : poison_);
+  if (options_.on_group_commit) options_.on_group_commit(fsync_seconds, records);
+}
+
+Status Wal::Impl::FlushIov() {
+  if (iov_.empty()) return Status::Ok();
+  Status st = WriteAll(fd_.get(), iov_, segment_path_);
+  iov_.clear();
+  unsynced_ = true;  // also after a failed write: some bytes may have reached the file
+  return st;
+}
+
+Status Wal::Impl::SyncCurrent(double* seconds) {
+  auto start = Clock::now();
+  Status st = SyncData(fd_.get(), segment_path_);
+  last_sync_ = Clock::now();
+  *seconds += std::chrono::duration<double>(last_sync_ - start).count();
+  if (st.ok()) unsynced_ = false;
+  return st;
+}
+
+Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds) {
+  ANNAL_RETURN_IF_ERROR(SyncCurrent(fsync_seconds));
+  SegmentHeader h{options_.node_id, std::max(options_.epoch, writer_epoch_), next};
+  ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, CreateSegment(options_.dir, h));
+  fd_ = std::move(fd);
+  segment_path_ = options_.dir / SegmentFileName(next);
+  segment_bytes_ = kSegmentHeaderSize;
+  return Status::Ok();
+}
+
+void Wal::Impl::Poison(const Status& st, std::string_view when) {
+  if (poison_.ok()) {
+    poison_ = st;
+    spdlog::error("wal: I/O error while {}: {}. The WAL is now unusable: every pending and later "
+                  "append fails until restart.", when, st.ToString());
+  }
+}
+
+Status Wal::Impl::Close() {
+  std::lock_guard close_lock(close_mu_);
+  if (closed_) return close_status_;
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  closed_ = true;
+  close_status_ = poison_;
+  fd_.reset();
+  return close_status_;
+}
+
+}  // namespace annal::wal
