@@ -1,0 +1,18 @@
+// The Event JSON of shared API.md, used everywhere an event is returned:
+// {"id","event_type","entity_id","tenant_id","payload","timestamp","metadata","version":1,
+//  "sequence","entity_version"} — metadata is null when absent; payload/metadata are spliced
+// as the stored (already minified, valid) JSON text.
+#pragma once
+
+#include "core/event.h"
+#include "http/json_writer.h"
+
+namespace annal::http {
+
+// Writes `e` as one JSON object value (in an array, or after w.Key()).
+void WriteEventJson(JsonWriter& w, const Event& e);
+
+// Writes an RFC 3339 UTC timestamp with microseconds as a JSON string value.
+void WriteTimestamp(JsonWriter& w, TimestampMicros t);
+
+}  // namespace annal::http
