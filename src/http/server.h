@@ -22,7 +22,8 @@ struct ServerOptions {
   size_t max_batch_bytes = 64u << 20;           // body limit of POST /api/v1/events/batch
   size_t max_query_results = 100000;
   std::chrono::milliseconds header_timeout{10000};  // idle keep-alive / header read
-  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds body_timeout{30000};    // whole body read; also each response write
+  size_t max_header_bytes = 16u << 10;          // request line + headers; more -> 431
   std::string role = "leader";                  // shown by /health
   std::string version = "0.1.0";
 };
@@ -37,6 +38,7 @@ class Server {
   uint16_t port() const;  // the bound port (useful with port 0)
   // Stops accepting, lets in-flight requests (including appends waiting for fdatasync)
   // finish and be answered, then joins the threads. Idempotent.
+  // REQUIRES: not called from a server thread (it joins them).
   void Stop();
 
   class Impl;

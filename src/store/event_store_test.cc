@@ -275,7 +275,9 @@ TEST(EventStoreTest, ConcurrentAppendsAreGapFreeWithMonotonicTimestamps) {
   std::map<std::string, uint64_t> versions;
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i]->sequence, Lsn(i + 1));
-    if (i > 0) EXPECT_GE(events[i]->timestamp, events[i - 1]->timestamp);
+    if (i > 0) {
+      EXPECT_GE(events[i]->timestamp, events[i - 1]->timestamp);
+    }
     EXPECT_EQ(events[i]->entity_version.value(), ++versions[events[i]->entity_id]);
   }
   EXPECT_EQ(store->visible_lsn(), Lsn(written.load()));
@@ -294,8 +296,9 @@ TEST(EventStoreTest, CompletedAppendIsVisibleAndVisibleNeverPassesDurable) {
       auto r = store->QueryEvents(Query{});
       Lsn after = store->visible_lsn();
       if (!r.ok()) ++violations;
-      for (const Event* e : r->events)
+      for (const Event* e : r->events) {
         if (e->sequence > after) ++violations;
+      }
     }
   });
 

@@ -79,7 +79,7 @@ inline AppendResult AppendOk(EventStore& store, NewEvent e) {
   batch.push_back(std::move(e));
   AppendOutcome out = store.Append(std::move(batch));
   EXPECT_TRUE(out.status.ok()) << out.status.ToString();
-  ANNAL_CHECK(out.status.ok() && out.results.size() == 1);
+  if (!out.status.ok() || out.results.size() != 1) return AppendResult{};
   return out.results[0];
 }
 
@@ -90,6 +90,13 @@ inline void WaitForClockPast(TimestampMicros t) {
 }
 
 // Polls `pred` until it holds or the deadline passes.
+inline EntityListOptions ListOptions(size_t limit, size_t offset = 0) {
+  EntityListOptions o;
+  o.limit = limit;
+  o.offset = offset;
+  return o;
+}
+
 template <typename Pred>
 bool WaitUntil(Pred pred, std::chrono::milliseconds deadline = std::chrono::seconds(20)) {
   auto end = std::chrono::steady_clock::now() + deadline;

@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
+#include <csignal>
 #include <mutex>
 #include <thread>
 
@@ -232,6 +235,38 @@ TEST(SyncPolicy, ParsesTheThreeSpellingsAndRejectsOthers) {
     EXPECT_FALSE(r.ok()) << "'" << bad << "'";
     if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   }
+}
+
+// A failed write poisons the WAL: the failing group and every later Submit get the error.
+// RLIMIT_FSIZE makes write() fail with EFBIG deterministically (after a short write).
+TEST(Wal, IoErrorPoisonsTheWalAndFailsEveryLaterSubmit) {
+  TempDir tmp;
+  std::vector<Replayed> unused;
+  auto wal = OpenCollecting(Options(tmp.path()), &unused);
+  ASSERT_TRUE(wal.ok());
+  ASSERT_TRUE(SubmitSync(**wal, MakeBatch(1, 2)).ok());
+
+  rlimit old;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old;
+  small.rlim_cur = std::filesystem::file_size(tmp.path() / "wal" / "wal-00000000000000000001.log") + 100;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  Status failed = SubmitSync(**wal, MakeBatch(3, 10));
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+  std::signal(SIGXFSZ, old_handler);
+
+  EXPECT_EQ(failed.code(), StatusCode::kIOError) << failed.ToString();
+  EXPECT_EQ((*wal)->durable_lsn(), Lsn(2));
+  Status later = SubmitSync(**wal, MakeBatch(13, 1));
+  EXPECT_EQ(later.code(), StatusCode::kIOError);
+  EXPECT_EQ((*wal)->Close().code(), StatusCode::kIOError);
+
+  // The partial write is a torn tail; what was acknowledged survives.
+  std::vector<Replayed> got;
+  auto again = OpenCollecting(Options(tmp.path()), &got);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ExpectReplayedExactly(got, 2);
 }
 
 }  // namespace
