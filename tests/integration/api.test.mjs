@@ -217,10 +217,12 @@ describe('queries', () => {
 
   test('tenant_id filter', async () => {
     const tenant = uniq('tenant');
-    await appendAll(server, [newEvent({ tenant_id: tenant, entity_id: entity })]);
+    const other = uniq('t-entity');
+    await appendAll(server, [newEvent({ tenant_id: tenant, entity_id: other })]);
     const q = await query(server, { tenant_id: tenant });
     assert.equal(q.count, 1);
     assert.equal(q.events[0].tenant_id, tenant);
+    assert.equal(q.events[0].entity_id, other);
     const d = await query(server, { tenant_id: 'default', entity_id: entity });
     assert.equal(d.count, 6);
   });

@@ -113,8 +113,11 @@ export class AnnalServer {
   async stop({ signal = 'SIGTERM', timeoutMs = 20000 } = {}) {
     if (!this.running) return this.exitInfo;
     this.signal(signal);
-    const timer = sleep(timeoutMs).then(() => 'timeout');
-    if ((await Promise.race([this.exited, timer])) === 'timeout') {
+    let timer;
+    const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+    const outcome = await Promise.race([this.exited, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
       this.signal('SIGKILL');
       await this.exited;
       throw new Error(`annal (pid ${this.pid}) ignored ${signal} for ${timeoutMs} ms; killed.\n` +
