@@ -27,6 +27,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <mutex>
@@ -158,7 +159,9 @@ class Session final : public Exchange, public std::enable_shared_from_this<Sessi
     route = kRouteUnmatched;
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
-    parser_->body_limit(server_.options().max_event_bytes);
+    // Beast checks Content-Length against body_limit as soon as the header is parsed, before
+    // we know the route: allow the largest route limit here and narrow it in OnHeader.
+    parser_->body_limit(std::max(server_.options().max_event_bytes, server_.options().max_batch_bytes));
     stream_.expires_after(server_.options().header_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -170,6 +173,9 @@ class Session final : public Exchange, public std::enable_shared_from_this<Sessi
     start_ = Clock::now();
     if (ec == bhttp::error::header_limit) {
       return WriteError(431, "header_too_large", "request header exceeds the limit");
+    }
+    if (ec == bhttp::error::body_limit) {
+      return WriteError(413, "payload_too_large", "request body exceeds the limit");
     }
     if (ec) {
       // EOF, reset, timeout or cancellation while idle: just close. Garbage: 400 and close.

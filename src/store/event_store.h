@@ -159,6 +159,8 @@ class EventStore {
   Status health() const;
 
   // Stops accepting appends, waits for in-flight ones, closes the WAL. Idempotent.
+  // REQUIRES: not called from an AppendCallback (it runs on the WAL writer thread, which Close
+  // joins). Reads keep working after Close.
   Status Close();
 
   class Impl;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -350,6 +351,49 @@ TEST(EventStoreTest, CloseFinishesInFlightAppendsAndRejectsLaterOnes) {
   auto reopened = OpenOrDie(OptionsFor(dir.path()));
   EXPECT_EQ(reopened->visible_lsn(), Lsn(kAppends));
   EXPECT_EQ(AppendOk(*reopened, Expecting(Ev("c"), kAppends)).sequence, Lsn(kAppends + 1));
+}
+
+TEST(EventStoreTest, WalErrorPoisonsTheStoreAndHidesPendingEvents) {
+  TempDir dir;
+  auto options = OptionsFor(dir.path());
+  options.wal_segment_bytes = 1;  // the WAL rotates after every batch
+  auto store = OpenOrDie(options);
+  AppendResult first = AppendOk(*store, Ev("p", "t.a", R"({"v":1})"));
+  ASSERT_EQ(first.sequence, Lsn(1));
+  ASSERT_TRUE(store->health().ok());
+  // The WAL creates segments with O_EXCL: a squatting file makes the rotation after the next
+  // batch fail, so that batch is never reported durable.
+  { std::ofstream squat(dir.path() / "wal" / "wal-00000000000000000003.log"); }
+
+  const Uuid pending_id = Uuid::NewV7();
+  AppendOutcome failed = store->Append({WithId(Ev("p", "t.a", R"({"v":2})"), pending_id)});
+  EXPECT_FALSE(failed.status.ok());
+  EXPECT_TRUE(failed.results.empty());
+  EXPECT_EQ(store->health().code(), failed.status.code());
+  EXPECT_FALSE(store->health().ok());
+
+  // The never-durable event is invisible everywhere; what was visible still reads fine.
+  EXPECT_EQ(store->visible_lsn(), Lsn(1));
+  EXPECT_LE(store->visible_lsn(), store->durable_lsn());
+  EXPECT_FALSE(store->GetEvent(pending_id));
+  auto all = store->QueryEvents(Query{});
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->events.size(), 1u);
+  EXPECT_EQ(all->events[0]->id, first.event_id);
+  auto state = store->GetEntityState(std::nullopt, "p", std::nullopt);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->current_state, R"({"v":1})");
+  EXPECT_EQ(store->GetStats().total_events, 1u);
+  EXPECT_EQ(store->ListEventTypes(10, 0).items.at(0).event_count, 1u);
+
+  // Every later append fails, including a retry of the pending one (no silent success).
+  AppendOutcome later = store->Append({Ev("q")});
+  EXPECT_FALSE(later.status.ok());
+  EXPECT_EQ(later.status.code(), failed.status.code());
+  AppendOutcome retry = store->Append({WithId(Ev("p", "t.a", R"({"v":2})"), pending_id)});
+  EXPECT_FALSE(retry.status.ok());
+  EXPECT_EQ(store->GetStats().total_ingested, 1u);
+  (void)store->Close();
 }
 
 TEST(EventStoreTest, HealthyStoreReportsOk) {

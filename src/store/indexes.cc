@@ -23,7 +23,7 @@ EntityEntry* Indexes::Add(const Event& e, EntityEntry* entity_hint) {
   }
   type_it->second.lsns.push_back(e.sequence);
 
-  bool inserted = ids_.emplace(e.id, e.sequence).second;
+  bool inserted = ids_.Insert(e.id, e.sequence);
   // The store deduplicates client ids before sequencing; a collision here is a bug (or two
   // generated v7 ids colliding, which their 74 random bits make practically impossible).
   ANNAL_CHECK_MSG(inserted, "event id indexed twice: " + e.id.ToString());
@@ -41,9 +41,7 @@ const EventTypeEntry* Indexes::FindEventType(std::string_view event_type) const 
 }
 
 std::optional<Lsn> Indexes::FindEventId(const Uuid& id) const {
-  auto it = ids_.find(id);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
+  return ids_.Find(id);
 }
 
 StreamState& StreamTable::FindOrCreate(std::string_view tenant_id, std::string_view entity_id) {

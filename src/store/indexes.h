@@ -25,6 +25,7 @@
 #include "core/event.h"
 #include "core/types.h"
 #include "core/uuid.h"
+#include "store/event_id_map.h"
 
 namespace annal::store {
 
@@ -75,7 +76,7 @@ class Indexes {
 
   EntityMap entities_;
   EventTypeMap event_types_;
-  std::unordered_map<Uuid, Lsn, UuidHash> ids_;
+  EventIdMap ids_;
   // LSN of the first event of each entity / event type, ascending (they are created in LSN
   // order), so "how many exist as of LSN x" is a binary search.
   std::vector<Lsn> entity_births_;

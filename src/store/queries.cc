@@ -12,8 +12,14 @@
 namespace annal::store {
 namespace {
 
+// Residual filtering (payload parsing above all) can take long on a big candidate set; the
+// read lock is dropped and retaken every this many candidates so appends are not held back.
+// That is safe: candidates are LSNs <= a fixed watermark, such events never change, the index
+// lists only grow at the tail, and entries are re-read by position after relocking.
+constexpr size_t kCandidatesPerLockHold = 1024;
+
 // The events a query has to look at, in LSN order: either a slice of an index list or a
-// contiguous LSN range of the log.
+// contiguous LSN range of the log. Reading an element requires the index lock.
 class Candidates {
  public:
   static Candidates Range(Lsn lo, Lsn hi) {
@@ -22,22 +28,25 @@ class Candidates {
     c.count_ = lo <= hi ? hi.value() - lo.value() + 1 : 0;
     return c;
   }
-  // The part of `lsns` within [lo, hi].
-  static Candidates Slice(std::span<const Lsn> lsns, Lsn lo, Lsn hi) {
+  // The part of `lsns` within [lo, hi]. `lsns` must outlive the Candidates (index entries
+  // and the query's own merge buffer do).
+  static Candidates Slice(const std::vector<Lsn>& lsns, Lsn lo, Lsn hi) {
     Candidates c;
     auto b = std::lower_bound(lsns.begin(), lsns.end(), lo);
     auto e = std::upper_bound(b, lsns.end(), hi);
-    c.list_ = std::span<const Lsn>(b, e);
-    c.is_list_ = true;
-    c.count_ = c.list_.size();
+    c.list_ = &lsns;
+    c.begin_ = static_cast<size_t>(b - lsns.begin());
+    c.count_ = static_cast<size_t>(e - b);
     return c;
   }
   size_t size() const { return count_; }
-  Lsn operator[](size_t i) const { return is_list_ ? list_[i] : Lsn(lo_.value() + i); }
+  Lsn operator[](size_t i) const {
+    return list_ ? (*list_)[begin_ + i] : Lsn(lo_.value() + i);
+  }
 
  private:
-  bool is_list_ = false;
-  std::span<const Lsn> list_;
+  const std::vector<Lsn>* list_ = nullptr;
+  size_t begin_ = 0;
   Lsn lo_;
   size_t count_ = 0;
 };
@@ -88,7 +97,7 @@ Result<QueryResult> EventStore::Impl::QueryEvents(const Query& q) const {
     check_prefix = q.event_type_prefix.has_value();
   } else if (q.event_type_prefix) {
     const auto& types = indexes_.event_types();
-    std::span<const Lsn> only;
+    const std::vector<Lsn>* only = nullptr;
     size_t matching_types = 0;
     for (auto it = types.lower_bound(*q.event_type_prefix);
          it != types.end() && std::string_view(it->first).starts_with(*q.event_type_prefix);
@@ -96,11 +105,11 @@ Result<QueryResult> EventStore::Impl::QueryEvents(const Query& q) const {
       Candidates part = Candidates::Slice(it->second.lsns, lo, hi);
       if (part.size() == 0) continue;
       ++matching_types;
-      only = std::span<const Lsn>(it->second.lsns);
+      only = &it->second.lsns;
       for (size_t i = 0; i < part.size(); ++i) merged.push_back(part[i]);
     }
     if (matching_types == 1) {
-      candidates = Candidates::Slice(only, lo, hi);  // already sorted: skip the sort
+      candidates = Candidates::Slice(*only, lo, hi);  // already sorted: skip the sort
     } else {
       std::sort(merged.begin(), merged.end());
       candidates = Candidates::Slice(merged, lo, hi);
@@ -119,6 +128,10 @@ Result<QueryResult> EventStore::Impl::QueryEvents(const Query& q) const {
     for (size_t i = 0; i < take; ++i) result.events.push_back(&log_.At(candidates[i]));
   } else {
     for (size_t i = 0; i < candidates.size(); ++i) {
+      if (i > 0 && i % kCandidatesPerLockHold == 0) {
+        lock.unlock();
+        lock.lock();
+      }
       const Event& e = log_.At(candidates[i]);
       if (check_type && e.event_type != *q.event_type) continue;
       if (check_prefix && !std::string_view(e.event_type).starts_with(*q.event_type_prefix))

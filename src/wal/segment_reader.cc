@@ -11,9 +11,9 @@
 namespace annal::wal {
 namespace {
 
-// Read granularity: large enough that reading a segment costs few syscalls, small enough that a
-// follower catching up from many readers does not hold whole segments in memory.
-constexpr size_t kReadChunk = 1 << 20;
+// Read granularity: large enough that reading a segment costs few syscalls, small enough that
+// many concurrent catch-up readers do not hold much memory.
+constexpr size_t kReadChunk = 256 << 10;
 
 bool AllZero(const std::byte* p, size_t n) {
   for (size_t i = 0; i < n; ++i)
