@@ -32,11 +32,14 @@ for t in "${targets[@]}"; do
   bin=$(find build-fuzz -type f -name "$t" -perm -u+x | head -n1)
   [[ -n "$bin" ]] || { echo "fuzz-smoke: built $t but cannot find the binary" >&2; status=1; continue; }
 
-  # New inputs go to a scratch corpus; checked-in seeds (fuzz/corpus/<target>) are read only.
+  # New inputs go to a scratch corpus; checked-in seeds (fuzz/corpus/<target>[_fuzz]) are read
+  # only.
   work="build-fuzz/smoke/$t"
   rm -rf "$work" && mkdir -p "$work/corpus" "$work/artifacts"
   seeds=()
-  [[ -d "fuzz/corpus/$t" ]] && seeds+=("fuzz/corpus/$t")
+  for d in "fuzz/corpus/$t" "fuzz/corpus/${t%_fuzz}"; do
+    [[ -d $d ]] && seeds+=("$d")
+  done
   echo "fuzz-smoke: running $t for ${seconds}s"
   if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$work/artifacts/" "$work/corpus" "${seeds[@]}" >"$work/log" 2>&1; then
