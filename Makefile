@@ -24,7 +24,9 @@ configure:
 build: deps configure
 	@cmake --build build -j $(JOBS)
 
-run: build
+# Builds only the server binary: the fastest way from a clean clone to a running server.
+run: deps configure
+	@cmake --build build -j $(JOBS) --target annal
 	./build/annal serve $(ARGS)
 
 # Node packages of the integration tests (none yet; DuckDB later). Installs only when missing.
@@ -48,7 +50,7 @@ integration: build integration-deps
 fuzz-smoke:
 	@JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz-smoke.sh
 
-# Load benchmark (not part of `make test`): see bench/README section in docs/benchmarks.md.
+# Load benchmark (not part of `make test`): docs/benchmarks.md.
 bench:
 	@bash bench/run.sh
 

@@ -33,10 +33,10 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 
 missing=() missing_optional=()
 for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
-for p in "${optional[@]}"; do installed "$p" || missing_optional+=("$p"); done
-[[ " ${missing_optional[*]} " == *" prometheus "* ]] && command -v promtool >/dev/null &&
-  missing_optional=("${missing_optional[@]/prometheus}")
-missing_optional=(${missing_optional[@]+"${missing_optional[@]}"})
+for p in ${optional[@]+"${optional[@]}"}; do
+  [[ $p == prometheus ]] && command -v promtool >/dev/null && continue  # promtool from elsewhere
+  installed "$p" || missing_optional+=("$p")
+done
 
 if ((${#missing[@]} + ${#missing_optional[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
