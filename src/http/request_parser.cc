@@ -241,6 +241,9 @@ Result<std::vector<NewEvent>> ParseBatchBody(std::string_view body,
   }();
   json::ReleaseLargeParsers();
   if (!st.ok()) {
+    // Malformed JSON outside any event (e.g. after a shape error in an earlier one) wins, and
+    // names no event.
+    if (st.code() == StatusCode::kMalformed && !st.message().starts_with("events[")) bad_index.reset();
     if (failed_index) *failed_index = bad_index;
     return st;
   }

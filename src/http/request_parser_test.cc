@@ -146,6 +146,12 @@ TEST(ParseBatchBody, ErrorsNameTheIndex) {
   EXPECT_EQ(r.status().message().rfind("events[1]: ", 0), 0u) << r.status().message();
   EXPECT_EQ(index, std::optional<size_t>(1));
 
+  // Malformed JSON after a shape error wins and names no event.
+  index.reset();
+  r = ParseBatchBody(R"({"events":[{"event_type":"a","entity_id":"e"}]Y})", &index);
+  EXPECT_EQ(r.status().code(), StatusCode::kMalformed);
+  EXPECT_EQ(index, std::nullopt);
+
   r = ParseBatchBody(R"({"events":[{"event_type":"a","entity_id":"e","payload":1}, 5]})", &index);
   EXPECT_EQ(r.status().code(), StatusCode::kWrongShape);
   EXPECT_EQ(r.status().message().rfind("events[1]: ", 0), 0u) << r.status().message();

@@ -115,7 +115,8 @@ void Wal::Impl::CommitGroup(std::vector<Pending>& group) {
   }
   if (st.ok()) st = FlushIov();
   if (st.ok()) {
-    if (options_.sync.mode == SyncMode::kAlways) st = SyncCurrent(&fsync_seconds);
+    // unsynced_ is false when the group ended with a rotation: that already synced everything.
+    if (options_.sync.mode == SyncMode::kAlways && unsynced_) st = SyncCurrent(&fsync_seconds);
     if (st.ok()) durable_count = group.size();
   }
   if (!st.ok()) Poison(st, "writing a group");
