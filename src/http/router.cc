@@ -54,7 +54,9 @@ void Router::Handle(const std::shared_ptr<Exchange>& ex) const {
     return;
   }
   Method want = IsPostRoute(m.route) ? Method::kPost : Method::kGet;
-  if (req.method != want) {
+  // HEAD is GET without the body (the server drops it and keeps Content-Length).
+  const bool method_ok = req.method == want || (want == Method::kGet && req.method == Method::kHead);
+  if (!method_ok) {
     HttpResponse r = ErrorResponse(405, "method_not_allowed",
                                    std::string("use ") + (want == Method::kPost ? "POST" : "GET") +
                                        " for " + std::string(m.route));

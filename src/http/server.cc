@@ -157,6 +157,7 @@ class Session final : public Exchange, public std::enable_shared_from_this<Sessi
     if (server_.stopping()) return Close(/*linger=*/false);
     state_ = State::kReadingHeader;
     route = kRouteUnmatched;
+    request_.method = Method::kGet;  // until the next request is read
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options().max_header_bytes));
     // Beast checks Content-Length against body_limit as soon as the header is parsed, before
@@ -263,8 +264,11 @@ class Session final : public Exchange, public std::enable_shared_from_this<Sessi
     response_->set(bhttp::field::content_type, r.content_type);
     for (auto& [name, value] : r.headers) response_->set(name, value);
     response_->keep_alive(!close);
-    response_->body() = std::move(r.body);
+    const size_t body_size = r.body.size();
+    const bool head = request_.method == Method::kHead;
+    if (!head) response_->body() = std::move(r.body);
     response_->prepare_payload();
+    if (head) response_->content_length(body_size);  // what GET would send; no body follows
     server_.metrics().HttpRequest(route, r.status,
                                   std::chrono::duration<double>(Clock::now() - start_).count());
     request_.body.clear();

@@ -52,8 +52,8 @@ class Client {
     }
   }
 
-  // Reads one response (Content-Length framed).
-  Reply Read() {
+  // Reads one response (Content-Length framed; a response to HEAD has no body).
+  Reply Read(bool head_request = false) {
     Reply r;
     size_t header_end;
     while ((header_end = buf_.find("\r\n\r\n")) == std::string::npos) {
@@ -63,7 +63,7 @@ class Client {
     size_t length = 0;
     std::string lower;
     for (char c : r.headers) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    if (auto p = lower.find("content-length:"); p != std::string::npos)
+    if (auto p = lower.find("content-length:"); p != std::string::npos && !head_request)
       length = std::stoul(r.headers.substr(p + 15));
     while (buf_.size() < header_end + 4 + length) {
       if (!Fill()) return r;
@@ -194,6 +194,20 @@ TEST_F(ServerTest, ExpectContinue) {
   EXPECT_EQ(interim.status, 100);
   c.Send(kEvent);
   EXPECT_EQ(c.Read().status, 200);
+}
+
+TEST_F(ServerTest, HeadHasNoBody) {
+  StartServer();
+  Client c(server_->port());
+  c.Send("HEAD /health HTTP/1.1\r\nHost: t\r\n\r\n");
+  Reply head = c.Read(/*head_request=*/true);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_NE(head.headers.find("Content-Length: "), std::string::npos) << head.headers;
+  EXPECT_EQ(head.headers.find("Content-Length: 0"), std::string::npos) << head.headers;
+  // No body followed: the next response on the connection parses cleanly.
+  Reply r = c.Request("GET", "/health");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.rfind("{\"status\":\"healthy\"", 0), 0u) << r.body;
 }
 
 TEST_F(ServerTest, ConnectionCloseAndHttp10) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -207,12 +208,23 @@ TEST(Wal, ReplayErrorAbortsOpen) {
 }
 
 TEST(WalDeathTest, SubmitWithWrongFirstLsnAborts) {
+  // "threadsafe" re-executes the test binary for the child, which then dies without running
+  // destructors. So the child builds its WAL under a directory named after the parent's pid,
+  // and the parent removes it.
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  TempDir tmp;
-  std::vector<Replayed> unused;
-  auto wal = OpenCollecting(Options(tmp.path()), &unused);
-  ASSERT_TRUE(wal.ok());
-  EXPECT_DEATH((*wal)->Submit(MakeBatch(2, 1), [](Status) {}), "expected 1");
+  const bool in_child = !GTEST_FLAG_GET(internal_run_death_test).empty();
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("annal-wal-death-" + std::to_string(in_child ? ::getppid() : ::getpid()));
+  EXPECT_DEATH(
+      {
+        std::vector<Replayed> unused;
+        auto wal = OpenCollecting(Options(dir), &unused);
+        if (!wal.ok()) std::abort();
+        (*wal)->Submit(MakeBatch(2, 1), [](Status) {});
+      },
+      "expected 1");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SyncPolicy, ParsesTheThreeSpellingsAndRejectsOthers) {
