@@ -1,26 +1,58 @@
-# The two commands: `make run` (install what is missing, build, serve) and `make test`.
+# The two commands: `make run` (install what is missing, build, serve) and `make test`
+# (install, build, every test: unit + integration via ctest, then a short fuzz smoke run).
 SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 JOBS ?= $(shell nproc)
 ARGS ?=
+FUZZ_SECONDS ?= 30
+CTEST_ARGS ?=
 
-.PHONY: all deps build run test unit clean
+.PHONY: all deps test-deps configure build run test unit integration integration-deps fuzz-smoke bench clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
 
-build: deps
+# Build deps plus what only the tests need: promtool (Debian package prometheus), Node.js.
+test-deps:
+	@bash scripts/install-deps.sh --test
+
+configure:
 	@cmake --preset release >/dev/null
+
+build: deps configure
 	@cmake --build build -j $(JOBS)
 
-run: build
+# Builds only the server binary: the fastest way from a clean clone to a running server.
+run: deps configure
+	@cmake --build build -j $(JOBS) --target annal
 	./build/annal serve $(ARGS)
 
-unit: build
-	ctest --test-dir build --output-on-failure -j $(JOBS)
+# Node packages of the integration tests (none yet; DuckDB later). Installs only when missing.
+integration-deps:
+	@if grep -q '"dependencies"' tests/integration/package.json && [[ ! -d tests/integration/node_modules ]]; then \
+	  cd tests/integration && npm install --no-audit --no-fund --loglevel=error; fi
 
-test: unit
+test: test-deps configure integration-deps
+	@cmake --build build -j $(JOBS)
+	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	@$(MAKE) --no-print-directory fuzz-smoke
+
+# Subsets, for development.
+unit: build
+	ctest --test-dir build --output-on-failure -j $(JOBS) -LE integration
+integration: build integration-deps
+	ctest --test-dir build --output-on-failure -L integration
+
+# Builds the libFuzzer targets (clang, preset `fuzz`) and runs each for FUZZ_SECONDS.
+# Targets that do not exist yet are skipped.
+fuzz-smoke:
+	@JOBS=$(JOBS) FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz-smoke.sh
+
+# Load benchmark (not part of `make test`): docs/benchmarks.md.
+bench:
+	@bash bench/run.sh
 
 clean:
 	rm -rf build build-*

@@ -1,0 +1,63 @@
+// fsync_probe: how many write+fdatasync round trips per second the disk under DIR can do.
+// Appends 4 KiB blocks to a fresh file and calls fdatasync after each, like a WAL that commits
+// one record at a time. bench/run.sh uses the rate as the denominator of the group-commit ratio:
+// durable appends/s divided by fdatasyncs/s says how many appends share one sync.
+//
+//   fsync_probe DIR [COUNT=1000]
+// Output (one line, parsed by bench/run.sh):
+//   fsync_probe count=1000 seconds=2.51 per_sec=398.4 p50_us=2431 p99_us=4410
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: fsync_probe DIR [COUNT]\n");
+    return 2;
+  }
+  const std::string path = std::string(argv[1]) + "/fsync-probe.tmp";
+  const int count = argc > 2 ? std::atoi(argv[2]) : 1000;
+  if (count <= 0) {
+    std::fprintf(stderr, "fsync_probe: COUNT must be positive\n");
+    return 2;
+  }
+
+  int fd = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "fsync_probe: open %s: %s\n", path.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::vector<char> block(4096, 'x');
+  std::vector<double> micros;
+  micros.reserve(static_cast<size_t>(count));
+
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  for (int i = 0; i < count; ++i) {
+    const auto t0 = Clock::now();
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size()) ||
+        ::fdatasync(fd) != 0) {
+      std::fprintf(stderr, "fsync_probe: write/fdatasync: %s\n", std::strerror(errno));
+      ::close(fd);
+      ::unlink(path.c_str());
+      return 1;
+    }
+    micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  ::close(fd);
+  ::unlink(path.c_str());
+
+  std::sort(micros.begin(), micros.end());
+  auto pct = [&](double p) { return micros[static_cast<size_t>(p * (micros.size() - 1))]; };
+  std::printf("fsync_probe count=%d seconds=%.3f per_sec=%.1f p50_us=%.0f p99_us=%.0f\n", count,
+              seconds, count / seconds, pct(0.50), pct(0.99));
+  return 0;
+}
