@@ -1,5 +1,5 @@
 # The two commands: `make run` (install what is missing, build, serve) and `make test`
-# (install, build, every test: unit + integration via ctest, then a short fuzz smoke run).
+# (install, build, a short fuzz smoke run, then every test: unit + integration via ctest).
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 JOBS ?= $(shell nproc)
@@ -36,8 +36,8 @@ integration-deps:
 
 test: test-deps configure integration-deps
 	@cmake --build build -j $(JOBS)
-	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 	@$(MAKE) --no-print-directory fuzz-smoke
+	ctest --test-dir build --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
 # Subsets, for development.
 unit: build
