@@ -10,7 +10,7 @@ function request()
   local parts = {}
   for i = 1, BATCH do
     parts[i] = string.format(
-      '{"event_type":"bench.batch","entity_id":"b-%d-%d-%d","payload":{"amount":%d,"currency":"EUR","note":"benchmark payload padding to ~150 B"}}',
+      '{"event_type":"bench.batch","entity_id":"b-%d-%d-%d","payload":{"amount":%d,"currency":"EUR","note":"benchmark payload padded so that the whole payload object is about 150 bytes long ok","region":"eu-west-1"}}',
       thread_id, counter, i, i)
   end
   local body = '{"events":[' .. table.concat(parts, ",") .. ']}'

@@ -7,7 +7,7 @@ local counter = 0
 function request()
   counter = counter + 1
   local body = string.format(
-    '{"event_type":"bench.single","entity_id":"s-%d-%d","payload":{"amount":%d,"currency":"EUR","note":"benchmark payload padding to about 150 bytes"}}',
+    '{"event_type":"bench.single","entity_id":"s-%d-%d","payload":{"amount":%d,"currency":"EUR","note":"benchmark payload padded so that the whole payload object is about 150 bytes long ok","region":"eu-west-1"}}',
     thread_id, counter, counter % 1000)
   return wrk.format("POST", "/api/v1/events", { ["Content-Type"] = "application/json" }, body)
 end

@@ -48,9 +48,34 @@ StreamState& StreamTable::FindOrCreate(std::string_view tenant_id, std::string_v
   scratch_key_.assign(tenant_id);
   scratch_key_.push_back('\0');
   scratch_key_.append(entity_id);
-  auto it = streams_.find(scratch_key_);
-  if (it != streams_.end()) return it->second;
-  return streams_.emplace(scratch_key_, StreamState{}).first->second;
+  // The shard comes from the top bits, the slot from the low bits.
+  const uint64_t hash = std::hash<std::string_view>()(scratch_key_) * 0x9E3779B97F4A7C15ULL;
+  Shard& shard = shards_[hash >> (64 - kShardBits)];
+  // Keep the load factor <= 1/2 so probe sequences stay short.
+  if ((shard.size + 1) * 2 > shard.slots.size()) shard.Grow();
+  const size_t mask = shard.slots.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    Slot& slot = shard.slots[i];
+    if (slot.node == nullptr) {
+      Node& node = nodes_.emplace_back(Node{scratch_key_, StreamState{}});
+      slot = Slot{hash, &node};
+      ++shard.size;
+      return node.state;
+    }
+    if (slot.hash == hash && slot.node->key == scratch_key_) return slot.node->state;
+  }
+}
+
+void StreamTable::Shard::Grow() {
+  std::vector<Slot> old = std::move(slots);
+  slots.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  const size_t mask = slots.size() - 1;
+  for (const Slot& s : old) {
+    if (s.node == nullptr) continue;
+    size_t i = s.hash & mask;
+    while (slots[i].node != nullptr) i = (i + 1) & mask;
+    slots[i] = s;
+  }
 }
 
 }  // namespace annal::store
