@@ -189,9 +189,21 @@ TEST_F(EventFileTest, StatisticsArePresentAndRight) {
   }
 }
 
+TEST_F(EventFileTest, TimestampsNeedNotBeOrdered) {
+  auto events = MakeEvents(300);
+  std::swap(events[10].timestamp, events[200].timestamp);  // a clock step back must not make a
+  events[299].timestamp = 5;                               // file unreadable
+  ParquetWriteOptions o;
+  o.row_group_rows = 100;
+  ExpectRoundTrip(events, o);
+}
+
 TEST_F(EventFileTest, WriterRejectsBadInput) {
   auto events = MakeEvents(10);
   events[5].sequence = Lsn(100);
+  EXPECT_EQ(Write(dir_ / "x.parquet", events).status().code(), StatusCode::kInvalidArgument);
+  events = MakeEvents(10);
+  events[3].entity_version = EntityVersion(0);
   EXPECT_EQ(Write(dir_ / "x.parquet", events).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Write(dir_ / "x.parquet", {}).status().code(), StatusCode::kInvalidArgument);
 }

@@ -169,6 +169,11 @@ Result<EventFileInfo> WriteEventFile(const std::filesystem::path& path,
     if (e.sequence.value() != info.first_lsn.value() + i || e.sequence.value() == 0 ||
         e.sequence.value() > static_cast<uint64_t>(INT64_MAX))
       return InvalidArgument("WriteEventFile: sequence numbers are not contiguous ascending");
+    // What the reader insists on (docs/format/parquet.md): refuse rather than write a file that
+    // cannot be read back.
+    if (e.entity_version.value() == 0 || e.entity_version.value() > static_cast<uint64_t>(INT64_MAX))
+      return InvalidArgument("WriteEventFile: entity_version out of range at LSN " +
+                             std::to_string(e.sequence.value()));
     info.min_timestamp = std::min(info.min_timestamp, e.timestamp);
     info.max_timestamp = std::max(info.max_timestamp, e.timestamp);
     info.max_epoch = std::max(info.max_epoch, e.epoch);
