@@ -26,9 +26,9 @@ void Die(const std::string& what) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace annal;
   // tmpfs when there is one: one file per input.
-  static const std::string path = (std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp") +
-                                  std::string("/annal-parquet-fuzz-") + std::to_string(::getpid()) +
-                                  ".parquet";
+  static const std::string path =
+      (std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp") +
+      std::string("/annal-parquet-fuzz-") + std::to_string(::getpid()) + ".parquet";
   {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));

@@ -52,7 +52,8 @@ Status RowGroupAssembler::ReadStrings(int c, size_t n) {
   size_t done = 0;
   while (done < n) {
     size_t k = 0;
-    ANNAL_RETURN_IF_ERROR(Where(readers_[c]->ReadByteArray(n - done, views_.data(), defined_.data(), &k), c));
+    ANNAL_RETURN_IF_ERROR(
+        Where(readers_[c]->ReadByteArray(n - done, views_.data(), defined_.data(), &k), c));
     for (size_t i = 0; i < k; ++i) {
       Event& e = events_[done + i];
       const std::string_view v = views_[i];
@@ -68,11 +69,21 @@ Status RowGroupAssembler::ReadStrings(int c, size_t n) {
           e.id = *id;
           break;
         }
-        case kTenantId: e.tenant_id.assign(v); break;
-        case kEventType: e.event_type.assign(v); break;
-        case kEntityId: e.entity_id.assign(v); break;
-        case kPayload: e.payload.assign(v); break;
-        case kMetadata: e.metadata.emplace(v); break;
+        case kTenantId:
+          e.tenant_id.assign(v);
+          break;
+        case kEventType:
+          e.event_type.assign(v);
+          break;
+        case kEntityId:
+          e.entity_id.assign(v);
+          break;
+        case kPayload:
+          e.payload.assign(v);
+          break;
+        case kMetadata:
+          e.metadata.emplace(v);
+          break;
       }
     }
     done += k;
@@ -112,8 +123,9 @@ Status RowGroupAssembler::Run(const std::function<Status(Event&&)>& fn,
       if (seq[i] <= 0) return Where(Corruption("sequence <= 0"), kSequence);
       const auto s = static_cast<uint64_t>(seq[i]);
       if (*last_seq && (file_.ours() ? s != **last_seq + 1 : s <= **last_seq))
-        return Where(Corruption(file_.ours() ? "sequence not contiguous" : "sequence not ascending"),
-                     kSequence);
+        return Where(
+            Corruption(file_.ours() ? "sequence not contiguous" : "sequence not ascending"),
+            kSequence);
       const int64_t t = ToMicros(ts[i], unit);
       if (version[i] != kEventSchemaVersion) return Where(Corruption("version != 1"), kVersion);
       if (entity_version[i] <= 0) return Where(Corruption("entity_version <= 0"), kEntityVersion);
@@ -134,15 +146,16 @@ Status RowGroupAssembler::Run(const std::function<Status(Event&&)>& fn,
   if (file_.ours() && rg.num_rows > 0) {
     // Our timestamps are micros: the statistics must be exactly the data's min and max.
     const Statistics& st = *file_.chunk_meta(rg_, kTimestamp).statistics;  // checked at open
-    if (st.min_value.value_or(st.min.value_or("")) != std::string_view(
-            reinterpret_cast<const char*>(&ts_min), 8) ||
-        st.max_value.value_or(st.max.value_or("")) != std::string_view(
-            reinterpret_cast<const char*>(&ts_max), 8))
+    if (st.min_value.value_or(st.min.value_or("")) !=
+            std::string_view(reinterpret_cast<const char*>(&ts_min), 8) ||
+        st.max_value.value_or(st.max.value_or("")) !=
+            std::string_view(reinterpret_cast<const char*>(&ts_max), 8))
       return Where(Corruption("timestamp statistics do not match the data"), kTimestamp);
   }
   for (int c = 0; c < kNumEventColumns; ++c) {
     ANNAL_RETURN_IF_ERROR(Where(readers_[c]->Finish(), c));
-    if (file_.ours() && readers_[c]->uncompressed_bytes() != file_.chunk_meta(rg_, c).total_uncompressed_size)
+    if (file_.ours() &&
+        readers_[c]->uncompressed_bytes() != file_.chunk_meta(rg_, c).total_uncompressed_size)
       return Where(Corruption("total_uncompressed_size does not match the pages"), c);
   }
   return Status::Ok();

@@ -22,7 +22,7 @@ struct ForeignOptions {
   int32_t codec = static_cast<int32_t>(Codec::kZstd);
   bool int32_sequence = true;
   bool millis = true;
-  int null_entity_at = -1;   // a null in a column that must not have one
+  int null_entity_at = -1;    // a null in a column that must not have one
   int swap_sequence_at = -1;  // sequence[i] <-> sequence[i+1]
 };
 
@@ -34,13 +34,17 @@ std::optional<std::string> StringValue(int c, int i, const ForeignOptions& o) {
       std::snprintf(b, sizeof b, "0190a5d0-ac96-774b-bcce-%012d", i);
       return std::string(b);
     }
-    case kTenantId: return i % 2 ? "t1" : "t2";
-    case kEventType: return "x.y";
+    case kTenantId:
+      return i % 2 ? "t1" : "t2";
+    case kEventType:
+      return "x.y";
     case kEntityId:
       if (i == o.null_entity_at) return std::nullopt;
       return "ent-" + std::to_string(i % 3);
-    case kPayload: return "{\"i\":" + std::to_string(i) + "}";
-    case kMetadata: return i % 4 == 0 ? std::nullopt : std::optional<std::string>("{\"m\":1}");
+    case kPayload:
+      return "{\"i\":" + std::to_string(i) + "}";
+    case kMetadata:
+      return i % 4 == 0 ? std::nullopt : std::optional<std::string>("{\"m\":1}");
   }
   return std::nullopt;
 }
@@ -53,9 +57,12 @@ int64_t IntValue(int c, int i, const ForeignOptions& o) {
       if (i == o.swap_sequence_at + 1 && o.swap_sequence_at >= 0) j = i - 1;
       return 100 + j;
     }
-    case kTimestamp: return o.millis ? 1700000000000 + i : 1700000000000000 + i;
-    case kVersion: return 1;
-    case kEntityVersion: return i + 1;
+    case kTimestamp:
+      return o.millis ? 1700000000000 + i : 1700000000000000 + i;
+    case kVersion:
+      return 1;
+    case kEntityVersion:
+      return i + 1;
   }
   return 0;
 }
@@ -90,8 +97,10 @@ std::string BuildFile(int rows, const ForeignOptions& o) {
       if (is_int) {
         levels.Put(1);
         const int64_t v = IntValue(c, i, o);
-        if (int32) AppendU32(values, static_cast<uint32_t>(v));
-        else AppendPlainInt64(values, v);
+        if (int32)
+          AppendU32(values, static_cast<uint32_t>(v));
+        else
+          AppendPlainInt64(values, v);
         continue;
       }
       auto v = StringValue(c, i, o);
@@ -102,13 +111,19 @@ std::string BuildFile(int rows, const ForeignOptions& o) {
     levels.Flush(level_bytes);
     std::string compressed;
     EXPECT_TRUE(CompressPage(o.codec, 1, reinterpret_cast<const uint8_t*>(values.data()),
-                             values.size(), &compressed).ok());
+                             values.size(), &compressed)
+                    .ok());
     PageHeader h;
     h.type = static_cast<int32_t>(PageType::kDataPageV2);
     h.uncompressed_page_size = static_cast<int32_t>(level_bytes.size() + values.size());
     h.compressed_page_size = static_cast<int32_t>(level_bytes.size() + compressed.size());
-    h.data_page_v2 = DataPageHeaderV2{rows, nulls, rows, static_cast<int32_t>(Encoding::kPlain),
-                                      static_cast<int32_t>(level_bytes.size()), 0, true};
+    h.data_page_v2 = DataPageHeaderV2{rows,
+                                      nulls,
+                                      rows,
+                                      static_cast<int32_t>(Encoding::kPlain),
+                                      static_cast<int32_t>(level_bytes.size()),
+                                      0,
+                                      true};
     ColumnChunk cc;
     ColumnMetaData& m = cc.meta_data.emplace();
     m.type = *se.type;
@@ -122,7 +137,8 @@ std::string BuildFile(int rows, const ForeignOptions& o) {
     EncodePageHeader(h, &file);
     file += level_bytes;
     file += compressed;
-    m.total_compressed_size = m.total_uncompressed_size = static_cast<int64_t>(file.size() - before);
+    m.total_compressed_size = m.total_uncompressed_size =
+        static_cast<int64_t>(file.size() - before);
     rg.columns.insert(rg.columns.begin(), std::move(cc));
   }
   std::string footer;
@@ -136,13 +152,20 @@ std::string BuildFile(int rows, const ForeignOptions& o) {
 class ForeignFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = fs::temp_directory_path() / ("annal-foreign-" + std::to_string(::getpid()) + ".parquet");
+    path_ =
+        fs::temp_directory_path() / ("annal-foreign-" + std::to_string(::getpid()) + ".parquet");
   }
   void TearDown() override { fs::remove(path_); }
 
   Status Read(const std::string& bytes, std::vector<Event>* out, EventFileInfo* info = nullptr) {
     std::ofstream(path_, std::ios::binary | std::ios::trunc) << bytes;
-    return ReadEventFile(path_, [out](Event&& e) { out->push_back(std::move(e)); return Status::Ok(); }, info);
+    return ReadEventFile(
+        path_,
+        [out](Event&& e) {
+          out->push_back(std::move(e));
+          return Status::Ok();
+        },
+        info);
   }
 
   fs::path path_;
@@ -197,8 +220,10 @@ TEST_F(ForeignFileTest, UnsupportedCodecIsNamed) {
   const uint32_t len = LoadU32(reinterpret_cast<const uint8_t*>(bytes.data() + bytes.size() - 8));
   const size_t at = bytes.size() - 8 - len;
   std::string footer_bytes = bytes.substr(at, len);
-  ASSERT_TRUE(DecodeFileMetaData(reinterpret_cast<const uint8_t*>(footer_bytes.data()), len, &md).ok());
-  for (auto& cc : md.row_groups[0].columns) cc.meta_data->codec = static_cast<int32_t>(Codec::kGzip);
+  ASSERT_TRUE(
+      DecodeFileMetaData(reinterpret_cast<const uint8_t*>(footer_bytes.data()), len, &md).ok());
+  for (auto& cc : md.row_groups[0].columns)
+    cc.meta_data->codec = static_cast<int32_t>(Codec::kGzip);
   std::string footer;
   EncodeFileMetaData(md, &footer);
   bytes = bytes.substr(0, at) + footer;
@@ -206,7 +231,8 @@ TEST_F(ForeignFileTest, UnsupportedCodecIsNamed) {
   bytes += "PAR1";
   Status st = Read(bytes, &got);
   EXPECT_EQ(st.code(), StatusCode::kCorruption);
-  EXPECT_NE(st.message().find("unsupported compression codec GZIP"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("unsupported compression codec GZIP"), std::string::npos)
+      << st.message();
 }
 
 }  // namespace
