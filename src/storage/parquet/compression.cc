@@ -4,11 +4,21 @@
 #include <zstd.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "storage/parquet/metadata.h"
 
 namespace annal::storage::parquet {
+namespace {
+// Per-thread zstd contexts are freed when their thread exits (every checkpoint thread makes one).
+struct ZstdCCtxFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct ZstdDCtxFree {
+  void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
+};
+}  // namespace
 
 namespace {
 
@@ -33,9 +43,9 @@ Status CompressPage(int32_t codec, int zstd_level, const uint8_t* in, size_t n, 
     }
     case Codec::kZstd: {
       // One context per thread: creating one per page would dominate small pages.
-      thread_local ZSTD_CCtx* cctx = ZSTD_createCCtx();
+      thread_local std::unique_ptr<ZSTD_CCtx, ZstdCCtxFree> cctx(ZSTD_createCCtx());
       out->resize(ZSTD_compressBound(n));
-      const size_t r = ZSTD_compressCCtx(cctx, out->data(), out->size(), in, n, zstd_level);
+      const size_t r = ZSTD_compressCCtx(cctx.get(), out->data(), out->size(), in, n, zstd_level);
       if (ZSTD_isError(r)) return Internal(std::string("zstd: ") + ZSTD_getErrorName(r));
       out->resize(r);
       return Status::Ok();
@@ -66,8 +76,8 @@ Status DecompressPage(int32_t codec, const uint8_t* in, size_t n, uint8_t* out, 
       if (declared == ZSTD_CONTENTSIZE_ERROR) return Corruption("zstd page: not a zstd frame");
       if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != out_size)
         return Corruption("zstd page: frame size != uncompressed_page_size");
-      thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
-      const size_t r = ZSTD_decompressDCtx(dctx, out, out_size, in, n);
+      thread_local std::unique_ptr<ZSTD_DCtx, ZstdDCtxFree> dctx(ZSTD_createDCtx());
+      const size_t r = ZSTD_decompressDCtx(dctx.get(), out, out_size, in, n);
       if (ZSTD_isError(r)) return Corruption(std::string("zstd page: ") + ZSTD_getErrorName(r));
       if (r != out_size)
         return Corruption("zstd page: decompressed size != uncompressed_page_size");
