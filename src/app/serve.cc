@@ -49,6 +49,7 @@ int RunServe(const ServeConfig& config) {
   store::StoreOptions store_options;
   store_options.data_dir = data_dir;
   store_options.wal_sync = config.wal_sync;
+  store_options.wal_segment_bytes = config.wal_segment_bytes;
   store_options.max_query_results = config.max_query_results;
   store_options.on_group_commit = [&metrics](double fsync_seconds, size_t group_records) {
     metrics.WalGroupCommit(fsync_seconds, group_records);

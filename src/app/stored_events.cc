@@ -1,0 +1,113 @@
+#include "app/stored_events.h"
+
+#include <vector>
+
+#include "core/event_codec.h"
+#include "storage/parquet/event_file.h"
+#include "wal/reader.h"
+#include "wal/segment.h"
+#include "wal/segment_reader.h"
+
+namespace annal::app {
+namespace {
+
+std::string Range(Lsn a, Lsn b) {
+  return std::to_string(a.value()) + ".." + std::to_string(b.value());
+}
+
+// The live Parquet files, which must chain from LSN 1 without gap or overlap.
+Status ReadParquet(const DataDirContents& c, const std::function<Status(Event&&)>& fn, Lsn* next,
+                   StoredEventsStats* stats) {
+  for (const EventFileEntry* f : c.LiveEventFiles()) {
+    if (f->first_lsn != *next)
+      return Corruption(f->name + ": starts at LSN " + std::to_string(f->first_lsn.value()) +
+                        ", expected " + std::to_string(next->value()) +
+                        (f->first_lsn > *next ? " (LSN " + Range(*next, f->first_lsn.prev()) +
+                                                    " are in no Parquet file)"
+                                              : " (overlaps the previous file)"));
+    Status st = storage::ReadEventFile(f->path, [&](Event&& e) -> Status {
+      if (e.sequence != *next)
+        return Corruption(f->name + ": row with sequence " + std::to_string(e.sequence.value()) +
+                          " where " + std::to_string(next->value()) + " was expected");
+      *next = next->next();
+      stats->from_parquet++;
+      return fn(std::move(e));
+    });
+    ANNAL_RETURN_IF_ERROR(st);
+    if (*next != f->last_lsn.next())
+      return Corruption(f->name + ": ends at LSN " + std::to_string(next->value() - 1) +
+                        ", its name says " + std::to_string(f->last_lsn.value()));
+  }
+  return Status::Ok();
+}
+
+// The WAL from `next` on, batch by batch: a batch reaches `fn` only once its end-of-batch
+// record was read.
+Status ReadWal(const DataDirContents& c, const std::function<Status(Event&&)>& fn, Lsn* next,
+               StoredEventsStats* stats) {
+  if (c.segments.empty()) return Status::Ok();
+  if (c.segments.front().first_lsn > *next)
+    return Corruption("LSN " + Range(*next, c.segments.front().first_lsn.prev()) +
+                      " are neither in a Parquet file nor in the WAL (the oldest segment is " +
+                      c.segments.front().name + ")");
+  auto reader = wal::LogReader::Open(c.wal_dir, *next);
+  if (!reader.ok()) return reader.status();
+  std::vector<Event> batch;
+  wal::RecordView rec;
+  for (;;) {
+    ANNAL_ASSIGN_OR_RETURN(bool got, (*reader)->Next(&rec));
+    if (!got) break;
+    Event e;
+    if (Status st = DecodeEventBody(rec.body, e); !st.ok())
+      return Corruption("WAL record LSN " + std::to_string(rec.lsn.value()) + ": " + st.message());
+    e.sequence = rec.lsn;
+    e.epoch = rec.epoch;
+    e.timestamp = rec.timestamp;
+    batch.push_back(std::move(e));
+    if (!rec.end_of_batch) continue;
+    for (Event& b : batch) {
+      *next = b.sequence.next();
+      stats->from_wal++;
+      ANNAL_RETURN_IF_ERROR(fn(std::move(b)));
+    }
+    batch.clear();
+  }
+  stats->incomplete_tail_records = batch.size();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ForEachStoredEvent(const DataDirContents& contents, const std::function<Status(Event&&)>& fn,
+                          StoredEventsStats* stats) {
+  StoredEventsStats local;
+  if (!stats) stats = &local;
+  *stats = {};
+  Lsn next(1);
+  ANNAL_RETURN_IF_ERROR(ReadParquet(contents, fn, &next, stats));
+  ANNAL_RETURN_IF_ERROR(ReadWal(contents, fn, &next, stats));
+  stats->last_lsn = next.prev();
+  return Status::Ok();
+}
+
+Result<Lsn> LastStoredLsn(const DataDirContents& contents) {
+  Lsn last;
+  auto live = contents.LiveEventFiles();
+  if (!live.empty()) last = live.back()->last_lsn;
+  if (contents.segments.empty()) return last;
+  const WalSegmentEntry& tail = contents.segments.back();
+  Lsn wal_last = tail.first_lsn.prev();  // an empty last segment continues its predecessor
+  if (tail.bytes >= wal::kSegmentHeaderSize) {
+    ANNAL_ASSIGN_OR_RETURN(wal::SegmentReader r,
+                           wal::SegmentReader::Open(wal::SegmentFile{tail.first_lsn, tail.path}));
+    wal::RecordView rec;
+    for (;;) {
+      ANNAL_ASSIGN_OR_RETURN(wal::ReadState state, r.Next(&rec));
+      if (state != wal::ReadState::kRecord) break;
+      if (rec.end_of_batch) wal_last = rec.lsn;
+    }
+  }
+  return std::max(last, wal_last);
+}
+
+}  // namespace annal::app
