@@ -29,10 +29,14 @@ run: deps configure
 	@cmake --build build -j $(JOBS) --target annal
 	./build/annal serve $(ARGS)
 
-# Node packages of the integration tests (none yet; DuckDB later). Installs only when missing.
-integration-deps:
-	@if grep -q '"dependencies"' tests/integration/package.json && [[ ! -d tests/integration/node_modules ]]; then \
-	  cd tests/integration && npm install --no-audit --no-fund --loglevel=error; fi
+# Node packages of the integration tests (DuckDB, whose native library ships inside its npm
+# package: nothing else is downloaded). Versions are pinned exactly in package.json; no lock
+# file is written. Installs only when package.json changed since the last install.
+INTEGRATION_STAMP := tests/integration/node_modules/.annal-installed
+integration-deps: $(INTEGRATION_STAMP)
+$(INTEGRATION_STAMP): tests/integration/package.json
+	@cd tests/integration && npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	@touch $@
 
 test: test-deps configure integration-deps
 	@cmake --build build -j $(JOBS)
