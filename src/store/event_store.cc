@@ -1,27 +1,23 @@
-// EventStore: opening (WAL recovery + index rebuild), closing, and the public forwarding
-// layer. The write path is in append.cc, reads in queries.cc and listings.cc.
+// EventStore: opening (catalog + Parquet files + WAL tail -> index rebuild), closing, and the
+// public forwarding layer. Checkpoints and compaction are in checkpointing.cc, the write path
+// in append.cc, reads in queries.cc and listings.cc.
 #include "store/event_store.h"
+
+#include <spdlog/spdlog.h>
 
 #include <future>
 #include <system_error>
 
 #include "core/event_codec.h"
+#include "storage/file_check.h"
 #include "store/store_impl.h"
 
 namespace annal::store {
 
-Status EventStore::Impl::ReplayRecord(const wal::RecordView& record) {
-  auto where = [&] { return "wal record lsn " + std::to_string(record.lsn.value()) + ": "; };
-  if (record.type != wal::RecordType::kEvent)
-    return Corruption(where() + "unknown record type " +
-                      std::to_string(static_cast<int>(record.type)));
-  Event e;
-  Status st = DecodeEventBody(record.body, e);
-  if (!st.ok()) return Corruption(where() + st.message());
-  e.sequence = record.lsn;
-  e.epoch = record.epoch;
-  e.timestamp = record.timestamp;
-
+Status EventStore::Impl::ReplayEvent(Event e, std::string_view origin) {
+  auto where = [&] {
+    return std::string(origin) + " lsn " + std::to_string(e.sequence.value()) + ": ";
+  };
   if (e.sequence != log_.next_lsn())
     return Corruption(where() + "expected lsn " + std::to_string(log_.next_lsn().value()));
   // Timestamps are non-decreasing in LSN order (DESIGN §2); time-range queries binary-search
@@ -45,14 +41,33 @@ Status EventStore::Impl::ReplayRecord(const wal::RecordView& record) {
   return Status::Ok();
 }
 
-void EventStore::Impl::StartServing(std::unique_ptr<wal::Wal> wal) {
+Status EventStore::Impl::ReplayRecord(const wal::RecordView& record) {
+  auto where = [&] { return "wal record lsn " + std::to_string(record.lsn.value()) + ": "; };
+  if (record.type != wal::RecordType::kEvent)
+    return Corruption(where() + "unknown record type " +
+                      std::to_string(static_cast<int>(record.type)));
+  Event e;
+  Status st = DecodeEventBody(record.body, e);
+  if (!st.ok()) return Corruption(where() + st.message());
+  e.sequence = record.lsn;
+  e.epoch = record.epoch;
+  e.timestamp = record.timestamp;
+  return ReplayEvent(std::move(e), "wal record");
+}
+
+void EventStore::Impl::StartServing(std::unique_ptr<storage::Catalog> catalog,
+                                    std::unique_ptr<wal::Wal> wal) {
+  catalog_ = std::move(catalog);
   wal_ = std::move(wal);
   visibility_.Init(last_lsn_);  // everything recovered is durable, hence visible
+  if (options_.checkpoint_interval.count() > 0)
+    maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
 }
 
 Status EventStore::Impl::Close() {
   std::lock_guard close_lock(close_mu_);
   if (closed_) return close_status_;
+  StopMaintenance();  // before anything else: a background checkpoint must not race the end
   {
     std::lock_guard seq(seq_mu_);
     closing_ = true;  // from here on AppendAsync rejects; nothing new reaches the WAL
@@ -62,6 +77,16 @@ Status EventStore::Impl::Close() {
   close_status_ = wal_->Close();
   // Nothing should be left; if the WAL broke its promise, do not leave callers hanging.
   visibility_.FailAll(Unavailable("store closed before the append completed"));
+  // The WAL is drained, so the visible watermark is final: checkpoint all of it, and the next
+  // Open reads Parquet instead of replaying the WAL.
+  if (options_.checkpoint_on_close) {
+    auto checkpoint = Checkpoint();
+    if (!checkpoint.ok()) {
+      spdlog::error("store: final checkpoint failed (the WAL still holds everything): {}",
+                    checkpoint.status().ToString());
+      if (close_status_.ok()) close_status_ = checkpoint.status();
+    }
+  }
   closed_ = true;
   return close_status_;
 }
@@ -71,26 +96,46 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(StoreOptions options) {
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return IOError("create data dir " + options.data_dir.string() + ": " + ec.message());
 
+  // 1. The catalog: which Parquet files hold LSNs 1..checkpoint.
+  ANNAL_ASSIGN_OR_RETURN(std::unique_ptr<storage::Catalog> catalog,
+                         storage::Catalog::Open(options.data_dir / "storage"));
+  const Lsn checkpoint = catalog->checkpoint_lsn();
+
   wal::WalOptions wal_options;
   wal_options.dir = options.data_dir / "wal";
   wal_options.sync = options.wal_sync;
   wal_options.segment_bytes = options.wal_segment_bytes;
   wal_options.node_id = options.node_id;
   wal_options.on_group_commit = options.on_group_commit;
+  wal_options.checkpoint_lsn = checkpoint;
 
   auto impl = std::make_unique<Impl>(std::move(options));
   Impl* raw = impl.get();
+  // 2. Every Parquet file, in LSN order, through the same checks as WAL replay.
+  for (const storage::FileMeta& f : catalog->current().files) {
+    const std::string origin = "storage/" + f.name;
+    ANNAL_RETURN_IF_ERROR(storage::ReadCheckedEventFile(
+        catalog->dir(), f, [raw, &origin](Event&& e) { return raw->ReplayEvent(std::move(e), origin); }));
+  }
+  if (raw->replayed_lsn() != checkpoint)
+    return Corruption("storage: the files end at LSN " + std::to_string(raw->replayed_lsn().value()) +
+                      " but the checkpoint LSN is " + std::to_string(checkpoint.value()));
+
+  // 3. The WAL tail: only records above the checkpoint are replayed.
   auto wal = wal::Wal::Open(std::move(wal_options),
                             [raw](const wal::RecordView& r) { return raw->ReplayRecord(r); });
   if (!wal.ok()) return wal.status();
   Lsn wal_last = wal.value()->last_submitted_lsn();
-  raw->StartServing(std::move(wal).value());
-  if (wal_last != raw->visible_lsn()) {
+  if (wal_last != raw->replayed_lsn()) {
     Status st = Corruption("wal reports last lsn " + std::to_string(wal_last.value()) +
-                           " but replay ended at " + std::to_string(raw->visible_lsn().value()));
-    (void)raw->Close();
+                           " but replay ended at " + std::to_string(raw->replayed_lsn().value()));
+    (void)wal.value()->Close();
     return st;
   }
+  // 4. Start-up validated everything: only now delete what crashed checkpoints left behind.
+  Status orphans = catalog->RemoveOrphans();
+  if (!orphans.ok()) spdlog::warn("storage: removing orphans: {}", orphans.ToString());
+  raw->StartServing(std::move(catalog), std::move(wal).value());
   return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
 }
 
@@ -132,5 +177,12 @@ Lsn EventStore::visible_lsn() const { return impl_->visible_lsn(); }
 Lsn EventStore::durable_lsn() const { return impl_->durable_lsn(); }
 Status EventStore::health() const { return impl_->health(); }
 Status EventStore::Close() { return impl_->Close(); }
+Result<storage::CheckpointResult> EventStore::Checkpoint() { return impl_->Checkpoint(); }
+Result<storage::CompactionResult> EventStore::Compact() { return impl_->Compact(); }
+Lsn EventStore::checkpoint_lsn() const { return impl_->checkpoint_lsn(); }
+StorageStats EventStore::storage_stats() const { return impl_->storage_stats(); }
+storage::Catalog::PinnedSnapshot EventStore::PinStorageSnapshot() {
+  return impl_->PinStorageSnapshot();
+}
 
 }  // namespace annal::store

@@ -8,6 +8,7 @@
 // Thread-safety: every public method is thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -20,18 +21,50 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "core/types.h"
+#include "storage/catalog.h"
+#include "storage/checkpointer.h"
+#include "storage/compactor.h"
+#include "storage/crash_points.h"
+#include "storage/parquet/event_file.h"
 #include "wal/wal.h"
 
 namespace annal::store {
 
 struct StoreOptions {
-  std::filesystem::path data_dir;           // WAL under <data_dir>/wal
+  std::filesystem::path data_dir;           // WAL under <data_dir>/wal, Parquet under /storage
   wal::SyncPolicy wal_sync;
   uint64_t wal_segment_bytes = 64ull << 20;
+  // WAL segments already in Parquet are deleted only outside the newest this many bytes of
+  // segments, kept for follower catch-up (DESIGN §3, --wal-retention).
+  uint64_t wal_retention_bytes = 256ull << 20;
   uint64_t node_id = 0;
   size_t max_query_results = 100000;        // cap for queries without a limit
   // Observes WAL group commits (metrics).
   std::function<void(double fsync_seconds, size_t group_records)> on_group_commit;
+
+  // Checkpoints (DESIGN §4): a background thread checkpoints every checkpoint_interval when at
+  // least checkpoint_min_events new events are visible, then compacts. 0 = no background
+  // thread: checkpoints only on Close() and Checkpoint(), compaction only on Compact().
+  std::chrono::milliseconds checkpoint_interval{std::chrono::seconds(60)};
+  uint64_t checkpoint_min_events = 1;
+  bool checkpoint_on_close = true;          // final checkpoint in Close(), after the WAL drained
+  uint64_t checkpoint_max_file_events = 1'000'000;  // longer checkpoints write several files
+  storage::ParquetWriteOptions parquet;
+  storage::CompactionOptions compaction;
+  // Tests only: called after each durable step of a checkpoint or compaction.
+  storage::CrashHook storage_crash_hook;
+};
+
+// Parquet storage as /health and `annal inspect` show it.
+struct StorageStats {
+  Lsn checkpoint_lsn;               // every LSN <= this is in a Parquet file
+  size_t files = 0;                 // live Parquet files
+  uint64_t bytes = 0;               // their total size
+  size_t pinned_files = 0;          // files someone is reading (snapshot transfer)
+  uint64_t checkpoint_files_written = 0;  // since Open
+  uint64_t compaction_merges = 0;   // since Open
+  uint64_t wal_segments_removed = 0;  // since Open
+  std::string last_error;           // last failed background checkpoint/compaction; "" if none
 };
 
 // The outcome of one event of an append.
@@ -127,7 +160,9 @@ struct Stats {
 
 class EventStore {
  public:
-  // Opens the store: recovers the WAL and rebuilds every index from it.
+  // Opens the store: loads the storage catalog, reads every Parquet file in LSN order, then
+  // recovers the WAL and replays its records above the checkpoint LSN, rebuilding every index.
+  // A damaged Parquet file, manifest or WAL stops Open with Corruption naming the file.
   static Result<std::unique_ptr<EventStore>> Open(StoreOptions options);
   ~EventStore();  // Close()
 
@@ -158,7 +193,23 @@ class EventStore {
   // OK until a WAL I/O error poisons the store; after that every append fails with it.
   Status health() const;
 
-  // Stops accepting appends, waits for in-flight ones, closes the WAL. Idempotent.
+  // Writes every visible event not yet in Parquet to a new file and commits it in the
+  // manifest, then deletes WAL segments that are checkpointed and outside the retention.
+  // Appends continue meanwhile (events are read from the in-memory log; no append lock is
+  // held). Serialized with the background checkpoints and compactions. Works after Close.
+  Result<storage::CheckpointResult> Checkpoint();
+  // Merges small adjacent Parquet files (StoreOptions::compaction).
+  Result<storage::CompactionResult> Compact();
+  Lsn checkpoint_lsn() const;
+  StorageStats storage_stats() const;
+  // Pins every live Parquet file: a consistent set covering LSNs 1..checkpoint_lsn that stays
+  // on disk, even if compacted away, until the pins are dropped (snapshot transfer).
+  storage::Catalog::PinnedSnapshot PinStorageSnapshot();
+
+  // Stops the background checkpoints, stops accepting appends, waits for in-flight ones,
+  // closes the WAL, then (checkpoint_on_close) checkpoints everything. Idempotent. Returns the
+  // first error of the WAL close or the final checkpoint (the WAL keeps what a failed
+  // checkpoint did not write, so nothing is lost either way).
   // REQUIRES: not called from an AppendCallback (it runs on the WAL writer thread, which Close
   // joins). Reads keep working after Close.
   Status Close();

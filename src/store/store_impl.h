@@ -12,20 +12,31 @@
 //   3. the VisibilityTracker's internal mutex (never held while calling out).
 // close_mu_ is taken only by Close(), before seq_mu_.
 //
+// Checkpoints and compactions: maintenance_mu_ serializes them (explicit calls, the background
+// thread and Close's final checkpoint). It is never held together with seq_mu_; under it,
+// index_mu_ is taken shared only briefly to collect event pointers, and then the storage
+// catalog's and the WAL's retention locks, which are leaves. Order: close_mu_ ->
+// maintenance_mu_ -> index_mu_. maintenance_wake_mu_ only guards the background thread's
+// sleep and is never held while calling out.
+//
 // Visibility: readers load visibility_.visible() once, while holding index_mu_ shared, and
 // ignore every LSN above it. All events <= visible are in log_/indexes_ because an event is
 // indexed before its WAL batch is submitted.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <thread>
 
 #include "store/event_log.h"
 #include "store/event_store.h"
 #include "store/indexes.h"
 #include "store/shared_mutex.h"
 #include "store/visibility.h"
+#include "storage/catalog.h"
 #include "wal/wal.h"
 
 namespace annal::store {
@@ -34,10 +45,20 @@ class EventStore::Impl {
  public:
   explicit Impl(StoreOptions options) : options_(std::move(options)) {}
 
-  // Open: rebuilds state from one recovered WAL record. Single-threaded (no locks needed).
+  // Open: rebuilds state from one event of a Parquet file or the WAL, in LSN order, checking
+  // every invariant. `origin` names the source in errors. Single-threaded (no locks needed).
+  Status ReplayEvent(Event e, std::string_view origin);
+  // Open: ReplayEvent for one recovered WAL record.
   Status ReplayRecord(const wal::RecordView& record);
-  // Open: the WAL is recovered; start serving.
-  void StartServing(std::unique_ptr<wal::Wal> wal);
+  Lsn replayed_lsn() const { return last_lsn_; }  // Open only
+  // Open: storage loaded and the WAL recovered; start serving (and the maintenance thread).
+  void StartServing(std::unique_ptr<storage::Catalog> catalog, std::unique_ptr<wal::Wal> wal);
+
+  Result<storage::CheckpointResult> Checkpoint();
+  Result<storage::CompactionResult> Compact();
+  Lsn checkpoint_lsn() const { return catalog_->checkpoint_lsn(); }
+  StorageStats storage_stats() const;
+  storage::Catalog::PinnedSnapshot PinStorageSnapshot() { return catalog_->PinAll(); }
 
   void AppendAsync(std::vector<NewEvent> events, AppendCallback done);
 
@@ -71,6 +92,16 @@ class EventStore::Impl {
   EntitySummary Summarize(const std::string& entity_id, const EntityEntry& entry,
                           Lsn visible) const;
 
+  // storage::EventSource over log_: pointers to first..last. REQUIRES: last <= visible (so the
+  // events are immutable). Takes index_mu_ shared in short stretches.
+  Status CollectEvents(Lsn first, Lsn last, std::vector<const Event*>* out) const;
+  // REQUIRES: maintenance_mu_ held.
+  Result<storage::CheckpointResult> CheckpointLocked();
+  // The background thread: sleep checkpoint_interval, checkpoint if enough is new, compact.
+  void MaintenanceLoop();
+  void StopMaintenance();
+  void RecordMaintenanceError(const Status& st, std::string_view what);
+
   const StoreOptions options_;
   std::unique_ptr<wal::Wal> wal_;  // set once by StartServing, reset only by Close
 
@@ -88,6 +119,21 @@ class EventStore::Impl {
 
   VisibilityTracker visibility_;
   std::atomic<uint64_t> total_ingested_{0};
+
+  std::unique_ptr<storage::Catalog> catalog_;  // set once by StartServing
+
+  std::mutex maintenance_mu_;       // serializes checkpoints and compactions
+  // Counters for storage_stats(), which must not wait for a running checkpoint.
+  std::atomic<uint64_t> checkpoint_files_written_{0};
+  std::atomic<uint64_t> compaction_merges_{0};
+  std::atomic<uint64_t> wal_segments_removed_{0};
+  mutable std::mutex error_mu_;
+  std::string last_maintenance_error_;     // guarded by error_mu_
+
+  std::thread maintenance_thread_;
+  std::mutex maintenance_wake_mu_;
+  std::condition_variable maintenance_wake_;
+  bool stop_maintenance_ = false;   // guarded by maintenance_wake_mu_
 
   std::mutex close_mu_;
   bool closed_ = false;             // guarded by close_mu_

@@ -27,10 +27,13 @@ class PendingBatch {
   uint64_t start_offset() const { return start_offset_; }
   size_t size() const { return records_.size(); }
 
-  // Replays the batch in order and empties it.
-  Status Replay(const Wal::ReplayFn& replay) {
+  // Replays the records of the batch above `checkpoint` in order and empties it. Adds the
+  // number replayed to *replayed.
+  Status Replay(const Wal::ReplayFn& replay, Lsn checkpoint, uint64_t* replayed) {
     for (size_t i = 0; i < records_.size(); ++i) {
       const Stored& s = records_[i];
+      if (s.lsn <= checkpoint) continue;  // already in durable Parquet files
+      ++*replayed;
       RecordView v;
       v.lsn = s.lsn;
       v.epoch = s.epoch;
@@ -94,16 +97,28 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
 
   RecoveredLog out;
   out.last_epoch = options.epoch;
-  if (segs.empty()) {
-    // Eager creation: the writer always has a segment, and the first record is LSN 1.
-    SegmentHeader h{options.node_id, options.epoch, Lsn(1)};
+  const Lsn checkpoint = options.checkpoint_lsn;
+  // Eager creation: the writer always has a segment, and the first record continues the
+  // checkpoint (LSN 1 without one).
+  auto create_first = [&]() -> Result<RecoveredLog> {
+    SegmentHeader h{options.node_id, options.epoch, checkpoint.next()};
     ANNAL_ASSIGN_OR_RETURN(out.fd, CreateSegment(options.dir, h));
-    out.segment_path = options.dir / SegmentFileName(Lsn(1));
+    out.segment_path = options.dir / SegmentFileName(checkpoint.next());
+    out.segment_first_lsn = checkpoint.next();
     out.segment_bytes = kSegmentHeaderSize;
+    out.last_lsn = checkpoint;
     rep.segments = 1;
     if (report) *report = rep;
-    return out;
-  }
+    return std::move(out);
+  };
+  if (segs.empty()) return create_first();
+  if (segs.front().first_lsn > checkpoint.next())
+    return CorruptionAt(segs.front().path.filename().string(), 0,
+                        "the WAL starts at LSN " + std::to_string(segs.front().first_lsn.value()) +
+                            " but the checkpoint covers LSNs only up to " +
+                            std::to_string(checkpoint.value()) + ": LSNs " +
+                            std::to_string(checkpoint.next().value()) + ".." +
+                            std::to_string(segs.front().first_lsn.value() - 1) + " are missing");
 
   PendingBatch pending;
   Repair repair;
@@ -139,7 +154,7 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
           if (rec.end_of_batch) {
             rep.records += pending.size();
             if (rep.first_lsn == Lsn(0)) rep.first_lsn = Lsn(rec.lsn.value() - pending.size() + 1);
-            ANNAL_RETURN_IF_ERROR(pending.Replay(replay));
+            ANNAL_RETURN_IF_ERROR(pending.Replay(replay, checkpoint, &rep.replayed));
             rep.last_lsn = rec.lsn;
             batch_end = reader.offset();
           }
@@ -182,6 +197,21 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
   }
 
   // The scan passed: only now touch the disk.
+  if (Lsn(expected.value() - 1) < checkpoint) {
+    // The log ends before the checkpoint: an unsynced tail (policy interval/never) was lost in
+    // a machine crash, but the Parquet checkpoint, which is fsynced, kept it. Every record here
+    // is in Parquet, and appending to this log would reuse LSNs, so replace it by an empty one
+    // at checkpoint + 1. Oldest first, so a crash midway leaves a log without holes.
+    spdlog::warn("wal: the log ends at LSN {} but the checkpoint is at LSN {}; removing {} "
+                 "checkpointed segments and continuing at LSN {}",
+                 expected.value() - 1, checkpoint.value(), segs.size(), checkpoint.next().value());
+    for (const SegmentFile& seg : segs) {
+      std::filesystem::remove(seg.path, ec);
+      if (ec) return IOError("remove " + seg.path.string() + ": " + ec.message());
+    }
+    ANNAL_RETURN_IF_ERROR(SyncDir(options.dir));
+    return create_first();
+  }
   const SegmentFile& tail = segs.back();
   std::string tail_name = tail.path.filename().string();
   ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tail.path, O_WRONLY | O_APPEND));
@@ -206,14 +236,17 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
   ANNAL_RETURN_IF_ERROR(SyncData(fd.get(), tail.path));
 
   out.segment_path = tail.path;
+  out.segment_first_lsn = tail.first_lsn;
   out.fd = std::move(fd);
   out.segment_bytes = size;
   out.last_lsn = Lsn(expected.value() - 1);
   out.last_epoch = std::max(options.epoch, epoch);
   rep.segments = segs.size();
   if (rep.records == 0) rep.first_lsn = rep.last_lsn = Lsn(0);
-  spdlog::info("wal: recovered {} records (LSN {}..{}) from {} segments in {}", rep.records,
-               rep.first_lsn.value(), rep.last_lsn.value(), rep.segments, options.dir.string());
+  spdlog::info("wal: recovered {} records (LSN {}..{}; {} after checkpoint LSN {} replayed) "
+               "from {} segments in {}",
+               rep.records, rep.first_lsn.value(), rep.last_lsn.value(), rep.replayed,
+               checkpoint.value(), rep.segments, options.dir.string());
   if (report) *report = rep;
   return out;
 }

@@ -13,6 +13,7 @@ namespace annal::wal {
 
 struct RecoveredLog {
   std::filesystem::path segment_path;  // the last segment: the writer appends here
+  Lsn segment_first_lsn;               // its first LSN (from its name)
   UniqueFd fd;                         // open O_WRONLY|O_APPEND on segment_path, fdatasynced
   uint64_t segment_bytes = 0;          // its size after any repair
   Lsn last_lsn;                        // last recovered record (first_lsn - 1 of an empty log)
@@ -20,6 +21,7 @@ struct RecoveredLog {
 };
 
 // Creates `options.dir` when missing. On Corruption nothing on disk has been modified.
+// Records <= options.checkpoint_lsn are validated but not replayed (see WalOptions).
 Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& replay,
                                 RecoveryReport* report);
 

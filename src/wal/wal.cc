@@ -34,5 +34,9 @@ void Wal::Submit(Batch batch, DoneFn done) {
 Lsn Wal::last_submitted_lsn() const { return impl_->last_submitted_lsn(); }
 Lsn Wal::durable_lsn() const { return impl_->durable_lsn(); }
 Status Wal::Close() { return impl_->Close(); }
+Status Wal::RemoveSegmentsBefore(Lsn checkpoint_lsn, uint64_t retain_bytes,
+                                 std::vector<std::string>* removed) {
+  return impl_->RemoveSegmentsBefore(checkpoint_lsn, retain_bytes, removed);
+}
 
 }  // namespace annal::wal

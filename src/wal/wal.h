@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/event.h"
@@ -82,6 +83,13 @@ struct WalOptions {
   uint64_t segment_bytes = 64ull << 20;   // rotate after a batch pushes a segment past this
   uint64_t node_id = 0;                   // written into segment headers
   Epoch epoch{1};                         // written into new segment headers
+  // Every LSN <= checkpoint_lsn is durable elsewhere (Parquet files, DESIGN §4). Recovery
+  // validates those records but does not replay them; the log must continue the checkpoint
+  // without a gap (its first LSN <= checkpoint_lsn + 1, else Corruption naming the segment);
+  // an empty directory starts at checkpoint_lsn + 1; a log that ends before checkpoint_lsn
+  // (its unsynced tail was lost but the checkpoint was not) is replaced by an empty segment
+  // at checkpoint_lsn + 1. 0 = no checkpoint: replay everything.
+  Lsn checkpoint_lsn;
   // Observes every group commit: seconds spent in fdatasync (0 when none) and records in it.
   std::function<void(double fsync_seconds, size_t group_records)> on_group_commit;
 };
@@ -89,7 +97,8 @@ struct WalOptions {
 // What recovery found; logged at start-up and shown by `annal inspect` later.
 struct RecoveryReport {
   size_t segments = 0;
-  uint64_t records = 0;
+  uint64_t records = 0;             // valid records found, replayed or not
+  uint64_t replayed = 0;            // records handed to the replay callback (> checkpoint_lsn)
   Lsn first_lsn, last_lsn;          // 0/0 for an empty log
   uint64_t truncated_bytes = 0;     // torn tail or incomplete batch removed from the last segment
   std::string truncated_segment;    // file name, empty if nothing was truncated
@@ -126,6 +135,16 @@ class Wal {
   // Writes and syncs everything queued, completes its callbacks, stops the writer thread.
   // Idempotent.
   Status Close();
+
+  // Retention (DESIGN §3): deletes closed segments whose every LSN is <= checkpoint_lsn (they
+  // are in durable Parquet files) and that lie outside the newest `retain_bytes` of segment
+  // bytes (kept for follower catch-up; a segment straddling that boundary is kept). Never the
+  // active segment. Deletes oldest first, so a crash midway leaves a contiguous log, then
+  // fsyncs the directory. `removed` (optional) receives the deleted file names.
+  // Thread-safe; may run concurrently with Submit and after Close. Open LogReaders keep
+  // reading a deleted segment through their open descriptor.
+  Status RemoveSegmentsBefore(Lsn checkpoint_lsn, uint64_t retain_bytes,
+                              std::vector<std::string>* removed = nullptr);
 
   class Impl;
 

@@ -16,7 +16,8 @@ Wal::Impl::Impl(WalOptions options, RecoveredLog log)
       last_sync_(Clock::now()),
       last_submitted_(log.last_lsn),
       last_submitted_atomic_(log.last_lsn.value()),
-      durable_(log.last_lsn.value()) {
+      durable_(log.last_lsn.value()),
+      active_first_lsn_(log.segment_first_lsn.value()) {
   if (options_.sync.mode == SyncMode::kNever)
     spdlog::warn("wal: sync policy 'never': acknowledged writes are lost on a machine crash "
                  "(benchmarks only)");
@@ -151,6 +152,7 @@ Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds) {
   fd_ = std::move(fd);
   segment_path_ = options_.dir / SegmentFileName(next);
   segment_bytes_ = kSegmentHeaderSize;
+  active_first_lsn_.store(next.value(), std::memory_order_release);
   return Status::Ok();
 }
 

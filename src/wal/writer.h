@@ -32,6 +32,8 @@ class Wal::Impl {
   Lsn last_submitted_lsn() const { return Lsn(last_submitted_atomic_.load(std::memory_order_acquire)); }
   Lsn durable_lsn() const { return Lsn(durable_.load(std::memory_order_acquire)); }
   Status Close();
+  Status RemoveSegmentsBefore(Lsn checkpoint_lsn, uint64_t retain_bytes,
+                              std::vector<std::string>* removed);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -70,6 +72,12 @@ class Wal::Impl {
   Lsn last_submitted_;                // guarded by mu_
   std::atomic<uint64_t> last_submitted_atomic_{0};
   std::atomic<uint64_t> durable_{0};
+  // First LSN of the segment the writer appends to. Published (release) only after the new
+  // segment file exists, so a segment with a smaller first LSN is closed and its successor is
+  // on disk.
+  std::atomic<uint64_t> active_first_lsn_{0};
+
+  std::mutex retention_mu_;  // serializes RemoveSegmentsBefore; never held with mu_
 
   std::mutex close_mu_;  // serializes Close(); never held together with mu_ by the writer
   bool closed_ = false;

@@ -1,0 +1,26 @@
+// Names of the files under <data>/storage (docs/format/storage.md).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/types.h"
+
+namespace annal::storage {
+
+inline constexpr std::string_view kManifestName = "MANIFEST";
+// Every file is first written under its final name + this suffix, then renamed; a leftover
+// with this suffix is always an orphan of a crashed write.
+inline constexpr std::string_view kTempSuffix = ".tmp";
+
+// "events-00000000000000000001-00000000000000001000.parquet"
+std::string EventFileName(Lsn first, Lsn last);
+
+struct LsnRange {
+  Lsn first, last;
+};
+// The range of a name produced by EventFileName (first >= 1, first <= last); nullopt else.
+std::optional<LsnRange> ParseEventFileName(std::string_view name);
+
+}  // namespace annal::storage
