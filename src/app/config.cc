@@ -118,7 +118,7 @@ const Setting kSettings[] = {
      }},
     {"compaction_target", "--compaction-target", {"ANNAL_COMPACTION_TARGET"}, "SIZE",
      "compaction merges adjacent small Parquet files into files of up to this size (default "
-     "128MiB)",
+     "64MiB)",
      [](ServeConfig& c, std::string_view v) {
        return Assign(ParseSize(v, 1ull << 20, 1ull << 40), c.compaction_target_bytes);
      }},

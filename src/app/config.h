@@ -44,7 +44,7 @@ struct ServeConfig {
   // Parquet storage (DESIGN.md §4).
   std::chrono::milliseconds checkpoint_interval{60'000};  // 0 = only at clean shutdown
   storage::Compression parquet_compression = storage::Compression::kZstd;
-  uint64_t compaction_target_bytes = 128ull << 20;  // merge adjacent small files up to this
+  uint64_t compaction_target_bytes = 64ull << 20;  // merge adjacent small files up to this
 
   Role role = Role::kLeader;
   bool replication_enabled = false;            // ALLSOURCE_REPLICATION_ENABLED

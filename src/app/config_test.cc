@@ -360,7 +360,7 @@ TEST(ServeConfigTest, StorageSettingsDefaults) {
   ServeConfig c = MustLoad({});
   EXPECT_EQ(c.checkpoint_interval, std::chrono::seconds(60));
   EXPECT_EQ(c.parquet_compression, storage::Compression::kZstd);
-  EXPECT_EQ(c.compaction_target_bytes, 128ull << 20);
+  EXPECT_EQ(c.compaction_target_bytes, 64ull << 20);
   EXPECT_EQ(c.wal_segment_bytes, 64ull << 20);
   std::string d = DescribeConfig(c);
   EXPECT_NE(d.find("checkpoint_interval=1m"), std::string::npos) << d;

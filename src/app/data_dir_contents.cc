@@ -1,40 +1,13 @@
 #include "app/data_dir_contents.h"
 
 #include <algorithm>
-#include <charconv>
+#include <map>
 #include <system_error>
 
+#include "storage/file_names.h"
 #include "wal/segment.h"
 
 namespace annal::app {
-namespace {
-
-constexpr std::string_view kEventFilePrefix = "events-";
-constexpr std::string_view kEventFileSuffix = ".parquet";
-constexpr size_t kLsnDigits = 20;
-
-std::optional<Lsn> ParseLsnDigits(std::string_view digits) {
-  if (digits.size() != kLsnDigits) return std::nullopt;
-  uint64_t v = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  return Lsn(v);
-}
-
-}  // namespace
-
-std::optional<std::pair<Lsn, Lsn>> ParseEventFileName(std::string_view name) {
-  if (name.size() != kEventFilePrefix.size() + kLsnDigits + 1 + kLsnDigits + kEventFileSuffix.size())
-    return std::nullopt;
-  if (!name.starts_with(kEventFilePrefix) || !name.ends_with(kEventFileSuffix)) return std::nullopt;
-  std::string_view rest = name.substr(kEventFilePrefix.size());
-  if (rest[kLsnDigits] != '-') return std::nullopt;
-  auto first = ParseLsnDigits(rest.substr(0, kLsnDigits));
-  auto last = ParseLsnDigits(rest.substr(kLsnDigits + 1, kLsnDigits));
-  if (!first || !last || *first == Lsn(0) || *last < *first) return std::nullopt;
-  return std::make_pair(*first, *last);
-}
-
 std::vector<const EventFileEntry*> DataDirContents::LiveEventFiles() const {
   std::vector<const EventFileEntry*> live;
   for (const EventFileEntry& f : event_files)
@@ -71,16 +44,16 @@ Result<DataDirContents> ListDataDir(const std::filesystem::path& data_dir) {
   if (has_storage) {
     for (fs::directory_iterator it(c.storage_dir, ec), end; !ec && it != end; it.increment(ec)) {
       std::string name = it->path().filename().string();
-      if (auto range = ParseEventFileName(name)) {
+      if (auto range = storage::ParseEventFileName(name)) {
         EventFileEntry e;
         e.name = name;
         e.path = it->path();
         e.first_lsn = range->first;
-        e.last_lsn = range->second;
+        e.last_lsn = range->last;
         std::error_code size_ec;
         e.bytes = fs::file_size(it->path(), size_ec);
         c.event_files.push_back(std::move(e));
-      } else if (name == "MANIFEST") {
+      } else if (name == storage::kManifestName) {
         c.has_manifest = true;
       } else {
         c.unexpected_files.push_back(name);
@@ -93,6 +66,26 @@ Result<DataDirContents> ListDataDir(const std::filesystem::path& data_dir) {
                                                   : a.last_lsn < b.last_lsn;
               });
     std::sort(c.unexpected_files.begin(), c.unexpected_files.end());
+  }
+
+  if (c.has_manifest) {
+    auto m = storage::ReadManifest(c.storage_dir);
+    if (!m.ok()) {
+      c.manifest_error = m.status().message();
+    } else if (*m) {
+      c.manifest = std::move(**m);
+      c.checkpoint_lsn = c.manifest.checkpoint_lsn;
+      std::map<std::string, const storage::FileMeta*> listed;
+      for (const storage::FileMeta& f : c.manifest.files) listed[f.name] = &f;
+      for (EventFileEntry& e : c.event_files) {
+        auto it = listed.find(e.name);
+        if (it == listed.end()) continue;
+        e.live = true;
+        e.meta = *it->second;
+        listed.erase(it);
+      }
+      for (const auto& [name, meta] : listed) c.missing_files.push_back(name);
+    }
   }
   return c;
 }

@@ -12,6 +12,7 @@
 
 #include "core/status.h"
 #include "core/types.h"
+#include "storage/manifest.h"
 
 namespace annal::app {
 
@@ -27,10 +28,11 @@ struct EventFileEntry {
   std::filesystem::path path;
   Lsn first_lsn, last_lsn;  // from the name
   uint64_t bytes = 0;
-  // Listed by the MANIFEST (or, without one, assumed live). A file that is not live is left
-  // over from a checkpoint or compaction that crashed before committing, or was replaced by
-  // compaction and not deleted yet: the server ignores it, and so do inspect and export.
-  bool live = true;
+  // Listed by the MANIFEST. A file that is not live is left over from a checkpoint or
+  // compaction that crashed before committing, or was replaced by compaction and not deleted
+  // yet: the server ignores it (and deletes it at the next start), and so do inspect and export.
+  bool live = false;
+  std::optional<storage::FileMeta> meta;  // the MANIFEST's entry (size, CRC-32C) when live
 };
 
 struct DataDirContents {
@@ -39,7 +41,9 @@ struct DataDirContents {
   std::vector<EventFileEntry> event_files;    // by first LSN, then last LSN
   std::vector<std::string> unexpected_files;  // in storage/: not an event file, not the manifest
   bool has_manifest = false;
-  Lsn checkpoint_lsn;  // from the MANIFEST; 0 without one (or none recorded yet)
+  std::string manifest_error;  // the MANIFEST exists but is damaged; no file is live then
+  storage::Manifest manifest;  // as read (empty without one)
+  Lsn checkpoint_lsn;          // from the MANIFEST; 0 without one
   // Files the MANIFEST names that are not on disk.
   std::vector<std::string> missing_files;
 
@@ -47,11 +51,8 @@ struct DataDirContents {
   std::vector<const EventFileEntry*> LiveEventFiles() const;
 };
 
-// Lists `data_dir`. NotFound when it is not a directory or holds neither wal/ nor storage/.
-// Corruption when the MANIFEST exists but cannot be read (naming it and why).
+// Lists `data_dir`. NotFound when it is not a directory or holds neither wal/ nor storage/. A
+// MANIFEST that cannot be read is not an error here: see manifest_error.
 Result<DataDirContents> ListDataDir(const std::filesystem::path& data_dir);
-
-// "events-<20 digits>-<20 digits>.parquet" -> (first, last); nullopt for any other name.
-std::optional<std::pair<Lsn, Lsn>> ParseEventFileName(std::string_view name);
 
 }  // namespace annal::app

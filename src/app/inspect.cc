@@ -9,6 +9,7 @@
 #include "app/data_dir_lock.h"
 #include "app/progress_line.h"
 #include "http/json_writer.h"
+#include "storage/file_check.h"
 #include "storage/parquet/event_file.h"
 #include "wal/segment.h"
 #include "wal/segment_reader.h"
@@ -142,27 +143,34 @@ EventFileReport InspectEventFile(const EventFileEntry& f) {
   r.last_lsn = f.last_lsn;
   r.live = f.live;
   storage::EventFileInfo info;
-  Lsn next = f.first_lsn;
-  std::string row_error;
-  Status st = storage::ReadEventFile(
-      f.path,
-      [&](Event&& e) -> Status {
-        if (e.sequence != next)
-          return Corruption(f.name + ": row " + std::to_string(r.rows) + " has sequence " +
-                            std::to_string(e.sequence.value()) + ", expected " +
-                            std::to_string(next.value()));
-        next = next.next();
-        ++r.rows;
-        return Status::Ok();
-      },
-      &info);
+  Status st = storage::ReadEventFileInfo(f.path, &info);
   r.row_groups = info.row_groups;
   r.compression = CompressionOf(info);
+  if (st.ok() && f.meta) {
+    // A live file: size and whole-file CRC-32C against the MANIFEST (they catch any flipped
+    // byte), then the reader's checks and the exact LSN range, as the server reads it.
+    st = storage::ReadCheckedEventFile(f.path.parent_path(), *f.meta, [&](Event&&) {
+      ++r.rows;
+      return Status::Ok();
+    });
+  } else if (st.ok()) {
+    // Not live: no recorded CRC; the reader's checks and the range its name promises.
+    Lsn next = f.first_lsn;
+    st = storage::ReadEventFile(f.path, [&](Event&& e) -> Status {
+      if (e.sequence != next)
+        return Corruption(f.name + ": row " + std::to_string(r.rows) + " has sequence " +
+                          std::to_string(e.sequence.value()) + ", expected " +
+                          std::to_string(next.value()));
+      next = next.next();
+      ++r.rows;
+      return Status::Ok();
+    });
+    if (st.ok() && next != f.last_lsn.next())
+      st = Corruption(f.name + ": rows end at LSN " + std::to_string(next.value() - 1) +
+                      ", the name says " + std::to_string(f.last_lsn.value()));
+  }
   if (st.ok() && (info.first_lsn != f.first_lsn || info.last_lsn != f.last_lsn))
     st = Corruption(f.name + ": the footer says LSN " + Range(info.first_lsn, info.last_lsn));
-  if (st.ok() && next != f.last_lsn.next())
-    st = Corruption(f.name + ": rows end at LSN " + std::to_string(next.value() - 1) +
-                    ", the name says " + std::to_string(f.last_lsn.value()));
   if (!st.ok()) {
     r.status = "failed";
     r.error = st.message();
@@ -175,7 +183,11 @@ void Summarize(const DataDirContents& c, InspectReport& r) {
   Lsn next(1);
   bool chain_ok = true;
   for (const EventFileReport& f : r.event_files) {
-    if (!f.live) continue;
+    if (!f.live) {
+      if (f.status != "ok")
+        r.notes.push_back("orphan Parquet file " + f.name + " is damaged (not used): " + f.error);
+      continue;
+    }
     if (f.status != "ok") {
       r.problems.push_back("Parquet file " + f.name + " is damaged: " + f.error);
       chain_ok = false;
@@ -197,12 +209,14 @@ void Summarize(const DataDirContents& c, InspectReport& r) {
     r.problems.push_back("the MANIFEST's checkpoint LSN is " + std::to_string(r.checkpoint_lsn.value()) +
                          " but its live Parquet files end at LSN " +
                          std::to_string(r.parquet_last_lsn.value()));
+  if (!c.manifest_error.empty())
+    r.problems.push_back("the MANIFEST is damaged: " + c.manifest_error);
   for (const std::string& m : c.missing_files)
     r.problems.push_back("the MANIFEST names " + m + ", which is not in " + c.storage_dir.string());
   for (const EventFileReport& f : r.event_files)
     if (!f.live)
       r.notes.push_back(f.name + " is not in the MANIFEST (left by an unfinished checkpoint or "
-                        "replaced by compaction); the server ignores it");
+                        "replaced by compaction); the server ignores it and deletes it at start-up");
   for (const std::string& u : r.unexpected_files)
     r.notes.push_back("storage/" + u + ": not an event file (a temporary file of an unfinished "
                       "checkpoint or compaction is removed at the next start)");
@@ -290,6 +304,7 @@ InspectReport Inspect(const std::filesystem::path& data_dir) {
   const DataDirContents& c = *listed;
   r.has_manifest = c.has_manifest;
   r.checkpoint_lsn = c.checkpoint_lsn;
+  r.manifest_generation = c.manifest.generation;
   r.unexpected_files = c.unexpected_files;
 
   Epoch epoch(0);
@@ -338,7 +353,9 @@ std::string FormatInspectText(const InspectReport& r) {
     o << line << check << "\n";
   }
   o << "\nMANIFEST: ";
-  if (r.has_manifest) o << "checkpoint LSN " << r.checkpoint_lsn.value() << "\n";
+  if (r.has_manifest)
+    o << "checkpoint LSN " << r.checkpoint_lsn.value() << ", generation " << r.manifest_generation
+      << "\n";
   else o << "none (no checkpoint yet)\n";
 
   o << "\nSummary: " << WithThousands(r.last_lsn.value()) << " events";
@@ -417,6 +434,8 @@ std::string FormatInspectJson(const InspectReport& r) {
   w.BeginObject();
   w.Field("present", r.has_manifest);
   LsnOrNull(w, "checkpoint_lsn", r.checkpoint_lsn, r.has_manifest);
+  w.Key("generation");
+  if (r.has_manifest) w.Uint(r.manifest_generation); else w.Null();
   w.EndObject();
 
   w.Key("summary");

@@ -39,7 +39,7 @@ struct EventFileReport {
   uint64_t rows = 0;
   size_t row_groups = 0;
   std::string compression;          // "zstd", "snappy", "none"; empty when not known
-  bool live = true;                 // in the MANIFEST (or no MANIFEST)
+  bool live = false;                // listed by the MANIFEST
   std::string status = "ok";        // "ok" | "failed"
   std::string error;
 };
@@ -52,6 +52,7 @@ struct InspectReport {
   std::vector<EventFileReport> event_files;
   bool has_manifest = false;
   Lsn checkpoint_lsn;
+  uint64_t manifest_generation = 0;
   std::vector<std::string> unexpected_files;
   // Summary.
   Lsn parquet_last_lsn;             // end of the live Parquet chain from LSN 1

@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "core/event_codec.h"
-#include "storage/parquet/event_file.h"
+#include "storage/file_check.h"
 #include "wal/reader.h"
 #include "wal/segment.h"
 #include "wal/segment_reader.h"
@@ -18,6 +18,10 @@ std::string Range(Lsn a, Lsn b) {
 // The live Parquet files, which must chain from LSN 1 without gap or overlap.
 Status ReadParquet(const DataDirContents& c, const std::function<Status(Event&&)>& fn, Lsn* next,
                    StoredEventsStats* stats) {
+  if (!c.manifest_error.empty()) return Corruption(c.manifest_error);
+  if (!c.missing_files.empty())
+    return Corruption("the MANIFEST names " + c.missing_files.front() + ", which is not in " +
+                      c.storage_dir.string());
   for (const EventFileEntry* f : c.LiveEventFiles()) {
     if (f->first_lsn != *next)
       return Corruption(f->name + ": starts at LSN " + std::to_string(f->first_lsn.value()) +
@@ -25,18 +29,13 @@ Status ReadParquet(const DataDirContents& c, const std::function<Status(Event&&)
                         (f->first_lsn > *next ? " (LSN " + Range(*next, f->first_lsn.prev()) +
                                                     " are in no Parquet file)"
                                               : " (overlaps the previous file)"));
-    Status st = storage::ReadEventFile(f->path, [&](Event&& e) -> Status {
-      if (e.sequence != *next)
-        return Corruption(f->name + ": row with sequence " + std::to_string(e.sequence.value()) +
-                          " where " + std::to_string(next->value()) + " was expected");
-      *next = next->next();
+    // Size and whole-file CRC-32C against the MANIFEST, then the Parquet reader's checks and
+    // the exact LSN range.
+    ANNAL_RETURN_IF_ERROR(storage::ReadCheckedEventFile(c.storage_dir, *f->meta, [&](Event&& e) {
+      *next = e.sequence.next();
       stats->from_parquet++;
       return fn(std::move(e));
-    });
-    ANNAL_RETURN_IF_ERROR(st);
-    if (*next != f->last_lsn.next())
-      return Corruption(f->name + ": ends at LSN " + std::to_string(next->value() - 1) +
-                        ", its name says " + std::to_string(f->last_lsn.value()));
+    }));
   }
   return Status::Ok();
 }
