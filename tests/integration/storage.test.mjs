@@ -13,7 +13,7 @@ import { get, post } from './lib/http.mjs';
 import { stats } from './lib/stats.mjs';
 import {
   comparableEvent, duckRows, EVENT_COLUMNS, eventFromRow, exportEvents, fileList, inspect,
-  liveParquetFiles, readNdjson, waitForCheckpoint,
+  liveParquetFiles, parquetCodecs, readNdjson, waitForCheckpoint,
 } from './lib/storage.mjs';
 import { assertLogInvariants, readAll } from './lib/verify.mjs';
 
@@ -180,7 +180,9 @@ describe('Parquet storage', () => {
       assert.equal(f.first_lsn, next, `${f.name} continues the previous file`);
       assert.equal(f.rows, f.last_lsn - f.first_lsn + 1);
       assert.equal(f.verified, true, f.error);
-      assert.equal(f.compression, 'zstd');
+      // inspect names the codec when the Parquet reader reports it; DuckDB reads it from the footer.
+      if (f.compression !== null) assert.equal(f.compression, 'zstd');
+      assert.deepEqual(await parquetCodecs(path.join(dataDir, 'storage', f.name)), ['zstd']);
       assert.ok(f.row_groups >= 1 && f.bytes > 0);
       next = f.last_lsn + 1;
     }
@@ -211,9 +213,7 @@ describe('Parquet storage', () => {
       const r = await exportEvents(dataDir, 'parquet', out, ['--compression', codec]);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(await duckEvents([out]), apiEvents.map(comparableEvent), codec);
-      const [meta] = await duckRows(`SELECT compression FROM parquet_metadata('${out}')
-          WHERE path_in_schema = 'payload' LIMIT 1`);
-      assert.equal(meta.compression.toLowerCase(), codec === 'none' ? 'uncompressed' : codec);
+      assert.deepEqual(await parquetCodecs(out), [codec]);
     }
   });
 
@@ -232,8 +232,9 @@ describe('Parquet compression setting', () => {
     const { code, report } = await inspect(server.dataDir);
     assert.equal(code, 0);
     assert.equal(report.manifest.checkpoint_lsn, 500);
-    for (const f of report.parquet.files) assert.equal(f.compression, 'snappy');
     const files = liveParquetFiles(server.dataDir, report);
+    for (const f of report.parquet.files) if (f.compression !== null) assert.equal(f.compression, 'snappy');
+    for (const f of files) assert.deepEqual(await parquetCodecs(f), ['snappy']);
     const [agg] = await duckRows(`SELECT count(*) AS n FROM read_parquet(${fileList(files)})`);
     assert.equal(Number(agg.n), 500);
   });

@@ -37,6 +37,13 @@ export function fileList(paths) {
   return `[${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ')}]`;
 }
 
+// The compression codecs of a Parquet file's column chunks as DuckDB reads them from the footer,
+// named like Annal's settings: ['zstd'], ['snappy'], ['none'].
+export async function parquetCodecs(file) {
+  const rows = await duckRows(`SELECT DISTINCT compression FROM parquet_metadata('${file.replaceAll("'", "''")}')`);
+  return rows.map((r) => (r.compression.toLowerCase() === 'uncompressed' ? 'none' : r.compression.toLowerCase())).sort();
+}
+
 // `annal inspect --json DIR` -> {code, report, stderr}. The report is undefined if stdout is not JSON.
 export async function inspect(dataDir) {
   const r = await runAnnal(['inspect', '--json', dataDir], { timeoutMs: 120000 });
