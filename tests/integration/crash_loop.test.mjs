@@ -18,7 +18,7 @@ import { assertLogInvariants, assertWritesSurvived, readAll } from './lib/verify
 
 after(stopAll);
 
-const CYCLES = 6;
+const CYCLES = 8;
 const MIN_ACKS_PER_CYCLE = 300;
 const SERVER_ARGS = ['--checkpoint-interval', '100ms', '--wal-segment-bytes', '64KiB',
   '--wal-retention', '0'];
