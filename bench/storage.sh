@@ -44,11 +44,11 @@ for size in $SIZES; do
     for codec in $CODECS; do
       dir=$work/d-$size-$codec
       rm -rf "$dir"
-      line=$("$bin" load "$dir" "$size" "$codec")
+      line=$("$bin" load "$dir" "$size" "$codec" 2>>"$work/log")
       echo "run $run: $line"
       echo "$line" >>"$results"
       if [[ $codec == zstd ]]; then
-        line=$("$bin" open "$dir")
+        line=$("$bin" open "$dir" 2>>"$work/log")
         echo "run $run: $line"
         echo "$line" >>"$results"
       fi
