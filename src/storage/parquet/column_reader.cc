@@ -112,7 +112,7 @@ Status ColumnChunkReader::LoadNextDataPage() {
     uncompressed_bytes_ += static_cast<int64_t>(header_size) + h.uncompressed_page_size;
     if (h.crc) {
       if (Crc32Ieee(data, csize) != static_cast<uint32_t>(*h.crc)) return Corruption("page crc mismatch");
-    } else if (src_.require_crc) {
+    } else if (src_.ours) {
       return Corruption("page without crc");
     }
     const int64_t left_in_chunk = src_.num_values - values_read_;
@@ -125,6 +125,9 @@ Status ColumnChunkReader::LoadNextDataPage() {
       case PageType::kDataPage: {
         if (!h.data_page) return Corruption("data page without its header");
         const auto& d = *h.data_page;
+        if (src_.ours && (d.definition_level_encoding != static_cast<int32_t>(Encoding::kRle) ||
+                          d.repetition_level_encoding != static_cast<int32_t>(Encoding::kRle)))
+          return Corruption("level encodings are not RLE");
         if (d.num_values < 0 || d.num_values > left_in_chunk)
           return Corruption("page num_values exceeds the column chunk");
         ANNAL_RETURN_IF_ERROR(Decompress(data, csize, static_cast<size_t>(h.uncompressed_page_size), &page_buf_));

@@ -21,7 +21,7 @@ struct ColumnChunkSource {
   bool optional = false;       // max definition level 1
   int32_t codec = 0;
   int64_t num_values = 0;      // from ColumnMetaData; must equal the values in the pages
-  bool require_crc = false;    // our own files always carry page CRCs
+  bool ours = false;           // our own files: page CRCs required, level encodings exact
 };
 
 class ColumnChunkReader {

@@ -113,6 +113,10 @@ Status EventFileLayout::Open(const std::filesystem::path& path) {
     ANNAL_RETURN_IF_ERROR(Annotate(s, "footer"));
   }
   ours_ = format.has_value();
+  // A damaged footer can still decode (e.g. a flipped list header turns the key/value list into
+  // skipped fields); it must not pass for a foreign file that merely lacks our keys.
+  if (!ours_ && footer_.find("annal.") != std::string::npos)
+    return Annotate(Corruption("damaged annal.* key/value metadata"), "footer");
   if (ours_ && *format != kFormatVersion)
     return Annotate(Corruption("unsupported annal.format_version " + std::string(*format)), "footer");
   if (ours_ && !crc) return Annotate(Corruption("missing " + std::string(kKeyFooterCrc)), "footer");

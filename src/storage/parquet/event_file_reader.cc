@@ -91,7 +91,7 @@ Status RowGroupAssembler::Run(const std::function<Status(Event&&)>& fn,
     src.optional = file_.column(c).optional;
     src.codec = m.codec;
     src.num_values = m.num_values;
-    src.require_crc = file_.ours();
+    src.ours = file_.ours();
     readers_[c] = std::make_unique<ColumnChunkReader>(std::move(src));
   }
   const Epoch epoch = file_.info().max_epoch;

@@ -216,7 +216,12 @@ Status DecodeRowGroup(Decoder& d, Type t, RowGroup* rg) {
         rg->total_compressed_size = v;
         return Status::Ok();
       }
-      case 7: return OptI32(d, ft, &rg->ordinal);
+      case 7: {
+        int16_t v;
+        ANNAL_RETURN_IF_ERROR(d.r.ReadI16(ft, &v));
+        rg->ordinal = v;
+        return Status::Ok();
+      }
       default: return d.r.Skip(ft);
     }
   }));

@@ -124,7 +124,7 @@ Status CompactReader::ReadFieldHeader(Type* type, int16_t* id) {
     return Status::Ok();
   }
   const uint8_t t = b & 0x0f;
-  if (t > static_cast<uint8_t>(Type::kStruct)) return Corruption("thrift: bad field type");
+  if (t == 0 || t > static_cast<uint8_t>(Type::kStruct)) return Corruption("thrift: bad field type");
   const int delta = b >> 4;
   int64_t field_id;
   if (delta != 0) {
@@ -143,7 +143,11 @@ Status CompactReader::ReadFieldHeader(Type* type, int16_t* id) {
 }
 
 Status CompactReader::ReadI64(Type t, int64_t* v) {
-  if (t != Type::kI64 && t != Type::kI32 && t != Type::kI16) return TypeError();
+  if (t != Type::kI64) return TypeError();
+  return ReadZigZag(v);
+}
+
+Status CompactReader::ReadZigZag(int64_t* v) {
   uint64_t z;
   ANNAL_RETURN_IF_ERROR(ReadVarint(&z));
   *v = static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
@@ -151,12 +155,22 @@ Status CompactReader::ReadI64(Type t, int64_t* v) {
 }
 
 Status CompactReader::ReadI32(Type t, int32_t* v) {
-  if (t != Type::kI32 && t != Type::kI16) return TypeError();
+  if (t != Type::kI32) return TypeError();
   int64_t wide;
-  ANNAL_RETURN_IF_ERROR(ReadI64(t, &wide));
+  ANNAL_RETURN_IF_ERROR(ReadZigZag(&wide));
   if (wide < std::numeric_limits<int32_t>::min() || wide > std::numeric_limits<int32_t>::max())
     return Corruption("thrift: i32 out of range");
   *v = static_cast<int32_t>(wide);
+  return Status::Ok();
+}
+
+Status CompactReader::ReadI16(Type t, int16_t* v) {
+  if (t != Type::kI16) return TypeError();
+  int64_t wide;
+  ANNAL_RETURN_IF_ERROR(ReadZigZag(&wide));
+  if (wide < std::numeric_limits<int16_t>::min() || wide > std::numeric_limits<int16_t>::max())
+    return Corruption("thrift: i16 out of range");
+  *v = static_cast<int16_t>(wide);
   return Status::Ok();
 }
 

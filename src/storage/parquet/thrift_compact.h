@@ -83,7 +83,9 @@ class CompactReader {
   void EndStruct();
   Status ReadFieldHeader(Type* type, int16_t* id);
 
-  Status ReadI32(Type t, int32_t* v);  // t: the field's wire type; must be kI32 (or smaller ints)
+  // `t` is the field's wire type and must be exactly the declared type (writers never narrow).
+  Status ReadI16(Type t, int16_t* v);
+  Status ReadI32(Type t, int32_t* v);
   Status ReadI64(Type t, int64_t* v);
   Status ReadBool(Type t, bool* v);    // a bool *field*: value is in the type nibble
   Status ReadBinary(Type t, std::string_view* v);
@@ -103,6 +105,7 @@ class CompactReader {
 
  private:
   Status ReadVarint(uint64_t* v);
+  Status ReadZigZag(int64_t* v);
   Status SkipElem(Type elem);
   Status TypeError();
   Status Truncated();
