@@ -57,6 +57,23 @@ export function liveParquetFiles(dataDir, report) {
   return report.parquet.files.filter((f) => f.live).map((f) => path.join(dataDir, 'storage', f.name));
 }
 
+// Runs `fn(files, report)` on the live Parquet files of a data dir whose server may be running.
+// Compaction may replace (and delete) a file between inspect listing it and DuckDB opening it;
+// then the listing is taken again (bounded by a deadline). Other errors fail at once.
+export async function withLiveFiles(dataDir, fn, { timeoutMs = 30000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { report, stdout } = await inspect(dataDir);
+    assert.ok(report, `inspect printed no JSON: ${stdout}`);
+    try {
+      return await fn(liveParquetFiles(dataDir, report), report);
+    } catch (e) {
+      const vanished = /No files found|No such file|Cannot open file/i.test(String(e.message));
+      if (!vanished || Date.now() > deadline) throw e;
+    }
+  }
+}
+
 // Waits until the MANIFEST's checkpoint LSN reaches `lsn` (inspect reads a running server's
 // files read-only). Returns the report.
 export async function waitForCheckpoint(dataDir, lsn, { timeoutMs = 60000 } = {}) {
