@@ -44,11 +44,11 @@ for size in $SIZES; do
     for codec in $CODECS; do
       dir=$work/d-$size-$codec
       rm -rf "$dir"
-      line=$("$bin" load "$dir" "$size" "$codec" 2>>"$work/log")
+      line=$("$bin" load "$dir" "$size" "$codec" 2>>"$work/log" | grep "^mode=")
       echo "run $run: $line"
       echo "$line" >>"$results"
       if [[ $codec == zstd ]]; then
-        line=$("$bin" open "$dir" 2>>"$work/log")
+        line=$("$bin" open "$dir" 2>>"$work/log" | grep "^mode=")
         echo "run $run: $line"
         echo "$line" >>"$results"
       fi

@@ -45,6 +45,10 @@ Status ReadParquet(const DataDirContents& c, const std::function<Status(Event&&)
 Status ReadWal(const DataDirContents& c, const std::function<Status(Event&&)>& fn, Lsn* next,
                StoredEventsStats* stats) {
   if (c.segments.empty()) return Status::Ok();
+  // A newest segment shorter than its header was being created when the server stopped
+  // (recovery rewrites the header); when it is where the log continues, nothing follows.
+  const WalSegmentEntry& newest = c.segments.back();
+  if (newest.bytes < wal::kSegmentHeaderSize && newest.first_lsn == *next) return Status::Ok();
   if (c.segments.front().first_lsn > *next)
     return Corruption("LSN " + Range(*next, c.segments.front().first_lsn.prev()) +
                       " are neither in a Parquet file nor in the WAL (the oldest segment is " +
