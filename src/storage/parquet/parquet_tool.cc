@@ -8,10 +8,15 @@
 //        "timestamp":<micros>,"payload":"<JSON text>","metadata":"<JSON text>"|null,
 //        "version":1,"entity_version":1,"epoch":1}
 //   parquet_tool info FILE    the footer summary as one JSON line
+//   parquet_tool bench N [zstd|snappy|none] [DIR]
+//       writes N sample events (UUID v7 ids) to DIR (default /tmp), reads them back, and prints
+//       write MB/s of raw event JSON (the API's event JSON), read events/s and the size ratio
 // Exit status 0 on success, 1 with the error on stderr otherwise.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -133,6 +138,87 @@ int Info(const char* file) {
   return 0;
 }
 
+// The event as the HTTP API renders it (DESIGN.md §6): what "raw JSON" means in the benchmark.
+void AppendApiJson(std::string& out, const Event& e) {
+  out += "{\"id\":\"";
+  e.id.AppendTo(out);
+  out += "\",\"event_type\":";
+  AppendJsonString(out, e.event_type);
+  out += ",\"entity_id\":";
+  AppendJsonString(out, e.entity_id);
+  out += ",\"tenant_id\":";
+  AppendJsonString(out, e.tenant_id);
+  out += ",\"payload\":" + e.payload + ",\"timestamp\":\"" + FormatRfc3339(e.timestamp) +
+         "\",\"metadata\":" + (e.metadata ? *e.metadata : "null") +
+         ",\"version\":1,\"sequence\":" + std::to_string(e.sequence.value()) +
+         ",\"entity_version\":" + std::to_string(e.entity_version.value()) + "}";
+}
+
+int Bench(uint64_t n, const char* compression, const char* dir) {
+  ParquetWriteOptions options;
+  if (compression) {
+    auto c = ParseCompression(compression);
+    if (!c.ok()) return Fail(c.status());
+    options.compression = *c;
+  }
+  std::map<std::string, uint64_t> versions;
+  std::vector<Event> events;
+  events.reserve(n);
+  uint64_t raw = 0;
+  std::string json;
+  std::mt19937_64 rng(7);
+  for (uint64_t i = 1; i <= n; ++i) {
+    events.push_back(SampleEvent(i, versions));
+    Event& e = events.back();
+    e.id = Uuid::NewV7();
+    e.timestamp += static_cast<int64_t>(rng() % 997);  // jitter, still increasing
+    // Less regular than the sample: random ids, amounts and names (~40 random characters).
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "{\"name\":\"Zoë %06llx\",\"email\":\"user%llu@example.com\",\"amount\":%llu.%02llu,"
+                  "\"order_id\":\"%016llx\",\"items\":%llu,\"tags\":[\"a\",\"b\"],\"ok\":true}",
+                  static_cast<unsigned long long>(rng() & 0xffffff),
+                  static_cast<unsigned long long>(rng() % 100000),
+                  static_cast<unsigned long long>(rng() % 10000),
+                  static_cast<unsigned long long>(rng() % 100),
+                  static_cast<unsigned long long>(rng()), static_cast<unsigned long long>(rng() % 20));
+    e.payload = buf;
+    json.clear();
+    AppendApiJson(json, events.back());
+    raw += json.size();
+  }
+  std::vector<const Event*> ptrs;
+  for (const auto& e : events) ptrs.push_back(&e);
+  const std::string path = std::string(dir ? dir : "/tmp") + "/parquet_tool_bench.parquet";
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  auto info = WriteEventFile(path, ptrs, options);
+  const auto t1 = Clock::now();
+  if (!info.ok()) return Fail(info.status());
+  uint64_t read = 0, check = 0;
+  Status st = ReadEventFile(path, [&](Event&& e) {
+    ++read;
+    check += e.payload.size();
+    return Status::Ok();
+  });
+  const auto t2 = Clock::now();
+  if (!st.ok()) return Fail(st);
+  std::remove(path.c_str());
+  const double w = std::chrono::duration<double>(t1 - t0).count();
+  const double r = std::chrono::duration<double>(t2 - t1).count();
+  std::printf(
+      "{\"events\":%llu,\"codec\":\"%s\",\"raw_json_bytes\":%llu,\"file_bytes\":%llu,"
+      "\"ratio\":%.3f,\"raw_bytes_per_event\":%.1f,\"file_bytes_per_event\":%.1f,"
+      "\"write_s\":%.3f,\"write_raw_mb_s\":%.1f,\"read_s\":%.3f,\"read_events_s\":%.0f}\n",
+      static_cast<unsigned long long>(n), std::string(CompressionName(options.compression)).c_str(),
+      static_cast<unsigned long long>(raw), static_cast<unsigned long long>(info->bytes),
+      static_cast<double>(info->bytes) / static_cast<double>(raw),
+      static_cast<double>(raw) / static_cast<double>(n),
+      static_cast<double>(info->bytes) / static_cast<double>(n), w, static_cast<double>(raw) / 1e6 / w,
+      r, static_cast<double>(read) / r);
+  return read == n && check > 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,9 +229,14 @@ int main(int argc, char** argv) {
   }
   if (cmd == "cat" && argc == 3) return Cat(argv[2]);
   if (cmd == "info" && argc == 3) return Info(argv[2]);
+  if (cmd == "bench" && argc >= 3) {
+    return Bench(std::strtoull(argv[2], nullptr, 10), argc > 3 ? argv[3] : nullptr,
+                 argc > 4 ? argv[4] : nullptr);
+  }
   std::fprintf(stderr,
                "usage: parquet_tool write-sample OUT N [zstd|snappy|none] [ROW_GROUP_ROWS]\n"
                "       parquet_tool cat FILE\n"
-               "       parquet_tool info FILE\n");
+               "       parquet_tool info FILE\n"
+               "       parquet_tool bench N [zstd|snappy|none] [DIR]\n");
   return 2;
 }
