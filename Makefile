@@ -30,11 +30,13 @@ run: deps configure
 	./build/annal serve $(ARGS)
 
 # Node packages of the integration tests (DuckDB, whose native library ships inside its npm
-# package: nothing else is downloaded). Versions are pinned exactly in package.json; no lock
-# file is written. Installs only when package.json changed since the last install.
+# package: nothing else is downloaded). Exact versions: package.json pins @duckdb/node-api, which
+# pins its bindings exactly, so the tree is fixed without the lock file; `--no-package-lock`
+# keeps npm from rewriting package-lock.json (which lacks the other platforms' optional
+# packages, so `npm ci` refuses it). Runs only when either file changed since the last install.
 INTEGRATION_STAMP := tests/integration/node_modules/.annal-installed
 integration-deps: $(INTEGRATION_STAMP)
-$(INTEGRATION_STAMP): tests/integration/package.json
+$(INTEGRATION_STAMP): tests/integration/package.json tests/integration/package-lock.json
 	@cd tests/integration && npm install --no-audit --no-fund --no-package-lock --loglevel=error
 	@touch $@
 
