@@ -246,6 +246,27 @@ describe('Parquet compression setting', () => {
     assert.equal((await inspect(server.dataDir)).report.manifest.checkpoint_lsn, 300);
   });
 
+  test('serve --help lists the storage flags, not the hidden test knob', async () => {
+    const r = await runAnnal(['serve', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    for (const flag of ['--checkpoint-interval', '--parquet-compression', '--compaction-target', '--wal-retention']) {
+      assert.ok(r.stdout.includes(flag), `help mentions ${flag}`);
+    }
+    assert.ok(!r.stdout.includes('--wal-segment-bytes'), 'the test knob stays hidden');
+  });
+
+  test('inspect and export usage errors exit 2', async () => {
+    for (const args of [['inspect'], ['export', '--data-dir', '/nonexistent'],
+      ['export', '--out', 'x', '--format', 'csv'], ['export', '--out', 'x', '--compression', 'lz4'],
+      ['export', '--out', '-', '--format', 'parquet']]) {
+      const r = await runAnnal(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    }
+    const missing = await runAnnal(['inspect', '/nonexistent/annal-data']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stdout, /nonexistent/);
+  });
+
   test('an invalid compression or interval is a usage error', async () => {
     const dataDir = await makeTempDir();
     for (const args of [['--parquet-compression', 'lz4'], ['--checkpoint-interval', '60']]) {
