@@ -10,8 +10,8 @@ namespace annal::storage::parquet {
 namespace {
 
 Status Unsupported(std::string_view what, int32_t e) {
-  return Corruption("unsupported " + std::string(what) + " " + std::string(EncodingName(e)) +
-                    " (" + std::to_string(e) + ")");
+  return Corruption("unsupported " + std::string(what) + " " + std::string(EncodingName(e)) + " (" +
+                    std::to_string(e) + ")");
 }
 
 bool IsDictionaryEncoding(int32_t e) {
@@ -19,7 +19,9 @@ bool IsDictionaryEncoding(int32_t e) {
          e == static_cast<int32_t>(Encoding::kPlainDictionary);
 }
 
-size_t FixedWidth(int32_t type) { return type == static_cast<int32_t>(PhysicalType::kInt32) ? 4 : 8; }
+size_t FixedWidth(int32_t type) {
+  return type == static_cast<int32_t>(PhysicalType::kInt32) ? 4 : 8;
+}
 
 int64_t LoadFixed(const uint8_t* p, size_t width) {
   if (width == 8) return LoadI64(p);
@@ -44,7 +46,8 @@ Status ColumnChunkReader::LoadDictionary(const PageHeader& h, const uint8_t* dat
       d.encoding != static_cast<int32_t>(Encoding::kPlainDictionary))
     return Unsupported("dictionary encoding", d.encoding);
   if (d.num_values < 0) return Corruption("negative dictionary size");
-  ANNAL_RETURN_IF_ERROR(Decompress(data, size, static_cast<size_t>(h.uncompressed_page_size), &dict_buf_));
+  ANNAL_RETURN_IF_ERROR(
+      Decompress(data, size, static_cast<size_t>(h.uncompressed_page_size), &dict_buf_));
   const uint8_t* p = dict_buf_.data();
   const uint8_t* end = p + dict_buf_.size();
   const auto n = static_cast<size_t>(d.num_values);
@@ -55,13 +58,15 @@ Status ColumnChunkReader::LoadDictionary(const PageHeader& h, const uint8_t* dat
       if (end - p < 4) return Corruption("dictionary entry outside its page");
       const uint32_t len = LoadU32(p);
       p += 4;
-      if (static_cast<size_t>(end - p) < len) return Corruption("dictionary entry outside its page");
+      if (static_cast<size_t>(end - p) < len)
+        return Corruption("dictionary entry outside its page");
       dict_strs_.emplace_back(reinterpret_cast<const char*>(p), len);
       p += len;
     }
   } else {
     const size_t w = FixedWidth(src_.physical_type);
-    if (n * w != dict_buf_.size()) return Corruption("dictionary page size does not match its entries");
+    if (n * w != dict_buf_.size())
+      return Corruption("dictionary page size does not match its entries");
     dict_ints_.resize(n);
     for (size_t i = 0; i < n; ++i) dict_ints_[i] = LoadFixed(p + i * w, w);
     p = end;
@@ -103,7 +108,8 @@ Status ColumnChunkReader::LoadNextDataPage() {
     const size_t after_header = src_.bytes.size() - pos_ - header_size;
     if (h.compressed_page_size < 0 || static_cast<size_t>(h.compressed_page_size) > after_header)
       return Corruption("page extends past its column chunk");
-    if (h.uncompressed_page_size < 0 || static_cast<size_t>(h.uncompressed_page_size) > kMaxPageBytes)
+    if (h.uncompressed_page_size < 0 ||
+        static_cast<size_t>(h.uncompressed_page_size) > kMaxPageBytes)
       return Corruption("bad uncompressed_page_size");
     const uint8_t* data = src_.bytes.data() + pos_ + header_size;
     const auto csize = static_cast<size_t>(h.compressed_page_size);
@@ -111,7 +117,8 @@ Status ColumnChunkReader::LoadNextDataPage() {
     ++pages_;
     uncompressed_bytes_ += static_cast<int64_t>(header_size) + h.uncompressed_page_size;
     if (h.crc) {
-      if (Crc32Ieee(data, csize) != static_cast<uint32_t>(*h.crc)) return Corruption("page crc mismatch");
+      if (Crc32Ieee(data, csize) != static_cast<uint32_t>(*h.crc))
+        return Corruption("page crc mismatch");
     } else if (src_.ours) {
       return Corruption("page without crc");
     }
@@ -130,7 +137,8 @@ Status ColumnChunkReader::LoadNextDataPage() {
           return Corruption("level encodings are not RLE");
         if (d.num_values < 0 || d.num_values > left_in_chunk)
           return Corruption("page num_values exceeds the column chunk");
-        ANNAL_RETURN_IF_ERROR(Decompress(data, csize, static_cast<size_t>(h.uncompressed_page_size), &page_buf_));
+        ANNAL_RETURN_IF_ERROR(
+            Decompress(data, csize, static_cast<size_t>(h.uncompressed_page_size), &page_buf_));
         const uint8_t* p = page_buf_.data();
         const uint8_t* end = p + page_buf_.size();
         has_levels_ = src_.optional;
@@ -140,7 +148,8 @@ Status ColumnChunkReader::LoadNextDataPage() {
           if (end - p < 4) return Corruption("definition levels outside the page");
           const uint32_t len = LoadU32(p);
           p += 4;
-          if (static_cast<size_t>(end - p) < len) return Corruption("definition levels outside the page");
+          if (static_cast<size_t>(end - p) < len)
+            return Corruption("definition levels outside the page");
           levels_ = RleDecoder(p, len, 1);
           p += len;
         }
@@ -153,7 +162,8 @@ Status ColumnChunkReader::LoadNextDataPage() {
         const auto& d = *h.data_page_v2;
         if (d.num_values < 0 || d.num_values > left_in_chunk)
           return Corruption("page num_values exceeds the column chunk");
-        if (d.repetition_levels_byte_length != 0) return Corruption("repetition levels in a flat column");
+        if (d.repetition_levels_byte_length != 0)
+          return Corruption("repetition levels in a flat column");
         if (d.definition_levels_byte_length < 0 ||
             static_cast<size_t>(d.definition_levels_byte_length) > csize ||
             d.definition_levels_byte_length > h.uncompressed_page_size)
@@ -164,11 +174,14 @@ Status ColumnChunkReader::LoadNextDataPage() {
         const size_t values_size = static_cast<size_t>(h.uncompressed_page_size) - lsize;
         page_buf_.resize(static_cast<size_t>(h.uncompressed_page_size));
         std::copy(data, data + lsize, page_buf_.begin());
-        const int32_t codec = d.is_compressed ? src_.codec : static_cast<int32_t>(Codec::kUncompressed);
-        ANNAL_RETURN_IF_ERROR(DecompressPage(codec, data + lsize, csize - lsize, page_buf_.data() + lsize, values_size));
+        const int32_t codec =
+            d.is_compressed ? src_.codec : static_cast<int32_t>(Codec::kUncompressed);
+        ANNAL_RETURN_IF_ERROR(DecompressPage(codec, data + lsize, csize - lsize,
+                                             page_buf_.data() + lsize, values_size));
         has_levels_ = src_.optional;
         if (src_.optional) levels_ = RleDecoder(page_buf_.data(), lsize, 1);
-        ANNAL_RETURN_IF_ERROR(StartValues(d.encoding, page_buf_.data() + lsize, page_buf_.data() + page_buf_.size()));
+        ANNAL_RETURN_IF_ERROR(
+            StartValues(d.encoding, page_buf_.data() + lsize, page_buf_.data() + page_buf_.size()));
         page_left_ = d.num_values;
         break;
       }
@@ -200,7 +213,8 @@ Status ColumnChunkReader::ReadIndices(size_t k) {
   scratch_.resize(k);
   ANNAL_RETURN_IF_ERROR(indices_.Get(scratch_.data(), k));
   const size_t dict_size = src_.physical_type == static_cast<int32_t>(PhysicalType::kByteArray)
-                               ? dict_strs_.size() : dict_ints_.size();
+                               ? dict_strs_.size()
+                               : dict_ints_.size();
   for (size_t i = 0; i < k; ++i)
     if (scratch_[i] >= dict_size) return Corruption("dictionary index out of range");
   return Status::Ok();
@@ -264,7 +278,8 @@ Status ColumnChunkReader::ReadByteArray(size_t max, std::string_view* out, uint8
 }
 
 Status ColumnChunkReader::Finish() {
-  if (values_read_ != src_.num_values) return Corruption("column chunk has fewer values than expected");
+  if (values_read_ != src_.num_values)
+    return Corruption("column chunk has fewer values than expected");
   if (!dict_encoded_ && vp_ != vend_) return Corruption("data page has trailing bytes");
   if (pos_ != src_.bytes.size()) return Corruption("column chunk has bytes after its last page");
   return Status::Ok();

@@ -20,8 +20,8 @@ struct ColumnChunkSource {
   int32_t physical_type = 0;   // kInt32, kInt64 or kByteArray
   bool optional = false;       // max definition level 1
   int32_t codec = 0;
-  int64_t num_values = 0;      // from ColumnMetaData; must equal the values in the pages
-  bool ours = false;           // our own files: page CRCs required, level encodings exact
+  int64_t num_values = 0;  // from ColumnMetaData; must equal the values in the pages
+  bool ours = false;       // our own files: page CRCs required, level encodings exact
 };
 
 class ColumnChunkReader {
@@ -43,7 +43,7 @@ class ColumnChunkReader {
   int64_t uncompressed_bytes() const { return uncompressed_bytes_; }
 
  private:
-  Status LoadNextDataPage();   // sets up the next page with values, reading a dictionary first
+  Status LoadNextDataPage();  // sets up the next page with values, reading a dictionary first
   Status LoadDictionary(const PageHeader& h, const uint8_t* data, size_t size);
   Status Decompress(const uint8_t* data, size_t size, size_t out_size, std::vector<uint8_t>* out);
   Status StartValues(int32_t encoding, const uint8_t* begin, const uint8_t* end);

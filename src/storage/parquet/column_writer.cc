@@ -59,8 +59,10 @@ Result<ColumnChunk> WriteColumn(const ColumnSpec& spec, std::span<const T> value
   int64_t nulls = 0;
   size_t plain_total = 0;
   for (size_t i = 0; i < rows; ++i) {
-    if (is_defined(i)) plain_total += PlainSize(values[i]);
-    else ++nulls;
+    if (is_defined(i))
+      plain_total += PlainSize(values[i]);
+    else
+      ++nulls;
   }
 
   // Dictionary: distinct values in first-seen order and one index per defined value. Given up as
@@ -85,7 +87,8 @@ Result<ColumnChunk> WriteColumn(const ColumnSpec& spec, std::span<const T> value
         if (inserted) {
           dict.push_back(v);
           dict_bytes += PlainSize(v);
-          fits = dict.size() <= opt.max_dictionary_entries && dict_bytes <= opt.max_dictionary_bytes;
+          fits =
+              dict.size() <= opt.max_dictionary_entries && dict_bytes <= opt.max_dictionary_bytes;
         }
         last = v;
         last_index = it->second;
@@ -95,7 +98,8 @@ Result<ColumnChunk> WriteColumn(const ColumnSpec& spec, std::span<const T> value
     }
     if (fits) {
       width = BitWidth(static_cast<uint32_t>(dict.size() - 1));
-      const size_t estimate = dict_bytes + (indices.size() * static_cast<size_t>(width) + 7) / 8 + 64;
+      const size_t estimate =
+          dict_bytes + (indices.size() * static_cast<size_t>(width) + 7) / 8 + 64;
       use_dict = estimate < plain_total;
     }
   }
@@ -115,8 +119,8 @@ Result<ColumnChunk> WriteColumn(const ColumnSpec& spec, std::span<const T> value
     for (const T& v : dict) AppendPlain(body, v);
     PageHeader h;
     h.type = static_cast<int32_t>(PageType::kDictionaryPage);
-    h.dictionary_page = DictionaryPageHeader{static_cast<int32_t>(dict.size()),
-                                             static_cast<int32_t>(Encoding::kPlain), {}};
+    h.dictionary_page = DictionaryPageHeader{
+        static_cast<int32_t>(dict.size()), static_cast<int32_t>(Encoding::kPlain), {}};
     ANNAL_RETURN_IF_ERROR(EmitPage(h, body, opt, sink, totals));
   }
   md.data_page_offset = sink.position();
@@ -151,10 +155,10 @@ Result<ColumnChunk> WriteColumn(const ColumnSpec& spec, std::span<const T> value
     }
     PageHeader h;
     h.type = static_cast<int32_t>(PageType::kDataPage);
-    h.data_page = DataPageHeader{
-        static_cast<int32_t>(end - row),
-        static_cast<int32_t>(use_dict ? Encoding::kRleDictionary : Encoding::kPlain),
-        static_cast<int32_t>(Encoding::kRle), static_cast<int32_t>(Encoding::kRle)};
+    h.data_page =
+        DataPageHeader{static_cast<int32_t>(end - row),
+                       static_cast<int32_t>(use_dict ? Encoding::kRleDictionary : Encoding::kPlain),
+                       static_cast<int32_t>(Encoding::kRle), static_cast<int32_t>(Encoding::kRle)};
     ANNAL_RETURN_IF_ERROR(EmitPage(h, body, opt, sink, totals));
     row = end;
   }

@@ -15,7 +15,7 @@
 namespace annal::storage::parquet {
 
 struct ColumnSpec {
-  std::string_view name;  // must outlive the written metadata (string literals)
+  std::string_view name;                     // must outlive the written metadata (string literals)
   PhysicalType type = PhysicalType::kInt64;  // kInt64 or kByteArray
   bool optional = false;                     // definition levels (max level 1)
   bool try_dictionary = false;               // dictionary-encode when it pays
@@ -25,7 +25,7 @@ struct ColumnSpec {
 struct ColumnWriteOptions {
   int32_t codec = static_cast<int32_t>(Codec::kZstd);
   int zstd_level = 3;
-  size_t page_bytes = 1u << 20;        // target uncompressed values per page
+  size_t page_bytes = 1u << 20;  // target uncompressed values per page
   size_t max_dictionary_entries = 65536;
   size_t max_dictionary_bytes = 1u << 20;
 };

@@ -48,7 +48,8 @@ Status CompressPage(int32_t codec, int zstd_level, const uint8_t* in, size_t n, 
 Status DecompressPage(int32_t codec, const uint8_t* in, size_t n, uint8_t* out, size_t out_size) {
   switch (static_cast<Codec>(codec)) {
     case Codec::kUncompressed:
-      if (n != out_size) return Corruption("uncompressed page: compressed size != uncompressed size");
+      if (n != out_size)
+        return Corruption("uncompressed page: compressed size != uncompressed size");
       if (n != 0) std::memcpy(out, in, n);
       return Status::Ok();
     case Codec::kSnappy: {
@@ -68,7 +69,8 @@ Status DecompressPage(int32_t codec, const uint8_t* in, size_t n, uint8_t* out, 
       thread_local ZSTD_DCtx* dctx = ZSTD_createDCtx();
       const size_t r = ZSTD_decompressDCtx(dctx, out, out_size, in, n);
       if (ZSTD_isError(r)) return Corruption(std::string("zstd page: ") + ZSTD_getErrorName(r));
-      if (r != out_size) return Corruption("zstd page: decompressed size != uncompressed_page_size");
+      if (r != out_size)
+        return Corruption("zstd page: decompressed size != uncompressed_page_size");
       return Status::Ok();
     }
     default:

@@ -80,7 +80,8 @@ void RleEncoder::FlushLiterals(bool final) {
 
 void RleEncoder::EmitRle(uint32_t value, uint64_t count) {
   AppendVarint(out_, count << 1);
-  for (int i = 0; i < (width_ + 7) / 8; ++i) out_.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+  for (int i = 0; i < (width_ + 7) / 8; ++i)
+    out_.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
 }
 
 void RleEncoder::Flush(std::string& out) {
@@ -156,7 +157,8 @@ Status RleDecoder::Get(uint32_t* out, size_t n) {
         if (region_end - src >= 8) {
           std::memcpy(&word, src, 8);
         } else {
-          for (int k = 0; k < region_end - src; ++k) word |= static_cast<uint64_t>(src[k]) << (8 * k);
+          for (int k = 0; k < region_end - src; ++k)
+            word |= static_cast<uint64_t>(src[k]) << (8 * k);
         }
         out[i] = static_cast<uint32_t>((word >> shift) & mask);
         lit_bit_ += static_cast<uint64_t>(width_);

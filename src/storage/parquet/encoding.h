@@ -53,7 +53,7 @@ class RleEncoder {
   void Flush(std::string& out);
 
  private:
-  void EndRun();           // moves the pending run into the literal buffer or an RLE run
+  void EndRun();  // moves the pending run into the literal buffer or an RLE run
   void FlushLiterals(bool final);
   void EmitRle(uint32_t value, uint64_t count);
 

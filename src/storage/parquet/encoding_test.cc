@@ -9,7 +9,8 @@
 namespace annal::storage::parquet {
 namespace {
 
-std::vector<uint32_t> RoundTrip(const std::vector<uint32_t>& in, int width, std::string* bytes = nullptr) {
+std::vector<uint32_t> RoundTrip(const std::vector<uint32_t>& in, int width,
+                                std::string* bytes = nullptr) {
   RleEncoder enc(width);
   for (uint32_t v : in) enc.Put(v);
   std::string out;
@@ -27,7 +28,8 @@ std::vector<uint32_t> RoundTrip(const std::vector<uint32_t>& in, int width, std:
 TEST(Rle, SpecBitPackingExample) {
   // Encodings.md: 0..7 with bit width 3 bit-pack to 10001000 11000110 11111010.
   std::string bytes;
-  EXPECT_EQ(RoundTrip({0, 1, 2, 3, 4, 5, 6, 7}, 3, &bytes), (std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(RoundTrip({0, 1, 2, 3, 4, 5, 6, 7}, 3, &bytes),
+            (std::vector<uint32_t>{0, 1, 2, 3, 4, 5, 6, 7}));
   EXPECT_EQ(bytes, std::string("\x03\x88\xc6\xfa"));
 }
 
@@ -49,12 +51,24 @@ TEST(Rle, AllBitWidthsAndRunMixes) {
         const uint32_t v = static_cast<uint32_t>(max == 0 ? 0 : rng() % (max + 1));
         size_t run = 1;
         switch (pattern) {
-          case 0: run = 1; break;                  // literals only
-          case 1: run = 8 + rng() % 50; break;     // runs only
-          case 2: run = 1 + rng() % 12; break;     // around the run threshold
-          case 3: run = rng() % 4 == 0 ? 30 : 1; break;
-          case 4: run = 7; break;                  // never quite a run
-          case 5: run = n; break;                  // one value
+          case 0:
+            run = 1;
+            break;  // literals only
+          case 1:
+            run = 8 + rng() % 50;
+            break;  // runs only
+          case 2:
+            run = 1 + rng() % 12;
+            break;  // around the run threshold
+          case 3:
+            run = rng() % 4 == 0 ? 30 : 1;
+            break;
+          case 4:
+            run = 7;
+            break;  // never quite a run
+          case 5:
+            run = n;
+            break;  // one value
         }
         for (size_t i = 0; i < run && in.size() < n; ++i) in.push_back(v);
       }
@@ -72,7 +86,9 @@ TEST(Rle, TruncatedOrHostileStreamsFailCleanly) {
     RleDecoder dec(reinterpret_cast<const uint8_t*>(bytes.data()), cut, 4);
     std::vector<uint32_t> got(in.size());
     // Either fails, or the cut only removed padding of the last bit-packed group.
-    if (dec.Get(got.data(), got.size()).ok()) EXPECT_EQ(got, in) << cut;
+    if (dec.Get(got.data(), got.size()).ok()) {
+      EXPECT_EQ(got, in) << cut;
+    }
   }
   // An RLE run value wider than the bit width.
   const std::string wide("\x10\xff", 2);

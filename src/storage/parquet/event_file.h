@@ -46,6 +46,9 @@ struct EventFileInfo {
 // Writes `events` to exactly `path` (created or truncated) and fsyncs the file. Callers write
 // to a temporary name and rename (see storage/checkpointer). REQUIRES: events non-empty with
 // contiguous ascending sequence numbers.
+// Errors: InvalidArgument when the events break what the reader insists on (empty, sequence not
+// contiguous ascending, entity_version 0, a value over 256 MiB); IOError from the OS. On error
+// `path` may hold a partial file: the caller removes it.
 Result<EventFileInfo> WriteEventFile(const std::filesystem::path& path,
                                      std::span<const Event* const> events,
                                      const ParquetWriteOptions& options);

@@ -84,12 +84,15 @@ Status EventFileLayout::Open(const std::filesystem::path& path) {
   if (std::memcmp(head, kMagic.data(), 4) != 0 || std::memcmp(tail + 4, kMagic.data(), 4) != 0)
     return Annotate(Corruption("bad magic (not a Parquet file)"), "");
   const uint32_t len = LoadU32(tail);
-  if (len > size_ - 12 || len > kMaxFooterBytes) return Annotate(Corruption("bad footer length"), "");
+  if (len > size_ - 12 || len > kMaxFooterBytes)
+    return Annotate(Corruption("bad footer length"), "");
   data_end_ = size_ - 8 - len;
   footer_.resize(len);
-  ANNAL_RETURN_IF_ERROR(Annotate(PreadAll(fd_, data_end_, len, reinterpret_cast<uint8_t*>(footer_.data())), "footer"));
   ANNAL_RETURN_IF_ERROR(Annotate(
-      DecodeFileMetaData(reinterpret_cast<const uint8_t*>(footer_.data()), footer_.size(), &md_), "footer"));
+      PreadAll(fd_, data_end_, len, reinterpret_cast<uint8_t*>(footer_.data())), "footer"));
+  ANNAL_RETURN_IF_ERROR(Annotate(
+      DecodeFileMetaData(reinterpret_cast<const uint8_t*>(footer_.data()), footer_.size(), &md_),
+      "footer"));
 
   std::optional<std::string_view> format, crc;
   for (const auto& kv : md_.key_value_metadata) {
@@ -105,11 +108,16 @@ Status EventFileLayout::Open(const std::filesystem::path& path) {
       return Status::Ok();
     };
     Status s;
-    if (kv.key == kKeyFormatVersion) s = take(format);
-    else if (kv.key == kKeyFooterCrc) s = take(crc);
-    else if (kv.key == kKeyFirstLsn) s = number(kv_first_);
-    else if (kv.key == kKeyLastLsn) s = number(kv_last_);
-    else if (kv.key == kKeyMaxEpoch) s = number(kv_epoch_);
+    if (kv.key == kKeyFormatVersion)
+      s = take(format);
+    else if (kv.key == kKeyFooterCrc)
+      s = take(crc);
+    else if (kv.key == kKeyFirstLsn)
+      s = number(kv_first_);
+    else if (kv.key == kKeyLastLsn)
+      s = number(kv_last_);
+    else if (kv.key == kKeyMaxEpoch)
+      s = number(kv_epoch_);
     ANNAL_RETURN_IF_ERROR(Annotate(s, "footer"));
   }
   ours_ = format.has_value();
@@ -118,7 +126,8 @@ Status EventFileLayout::Open(const std::filesystem::path& path) {
   if (!ours_ && footer_.find("annal.") != std::string::npos)
     return Annotate(Corruption("damaged annal.* key/value metadata"), "footer");
   if (ours_ && *format != kFormatVersion)
-    return Annotate(Corruption("unsupported annal.format_version " + std::string(*format)), "footer");
+    return Annotate(Corruption("unsupported annal.format_version " + std::string(*format)),
+                    "footer");
   if (ours_ && !crc) return Annotate(Corruption("missing " + std::string(kKeyFooterCrc)), "footer");
   if (crc) ANNAL_RETURN_IF_ERROR(Annotate(CheckFooterCrc(*crc), "footer"));
   if (ours_ && (!kv_first_ || !kv_last_ || !kv_epoch_))
@@ -133,9 +142,12 @@ Status EventFileLayout::CheckFooterCrc(std::string_view value) const {
   uint32_t want = 0;
   for (char c : value) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return Corruption("bad footer crc");
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else
+      return Corruption("bad footer crc");
     want = want << 4 | static_cast<uint32_t>(d);
   }
   const size_t at = static_cast<size_t>(value.data() - footer_.data());
@@ -164,7 +176,8 @@ Status EventFileLayout::CheckSchema() {
       if (rep == static_cast<int32_t>(Repetition::kRepeated) || rep < 0 || rep > 2)
         return Corruption("repeated column " + std::string(s[i].name));
       col.optional = rep == static_cast<int32_t>(Repetition::kOptional);
-      if (s[i].logical.kind == LogicalType::Kind::kTimestamp) col.unit = s[i].logical.unit;
+      if (s[i].logical.kind == LogicalType::Kind::kTimestamp)
+        col.unit = s[i].logical.unit;
       else if (s[i].converted_type == static_cast<int32_t>(ConvertedType::kTimestampMillis))
         col.unit = TimeUnit::kMillis;
     }
@@ -175,7 +188,8 @@ Status EventFileLayout::CheckSchema() {
     if (col.leaf < 0) return Corruption("missing column " + name);
     const bool int64 = col.physical_type == static_cast<int32_t>(PhysicalType::kInt64);
     const bool int32 = col.physical_type == static_cast<int32_t>(PhysicalType::kInt32);
-    const bool ok = !IsIntColumn(c) ? col.physical_type == static_cast<int32_t>(PhysicalType::kByteArray)
+    const bool ok = !IsIntColumn(c)
+                        ? col.physical_type == static_cast<int32_t>(PhysicalType::kByteArray)
                     : c == kTimestamp ? int64
                                       : int64 || int32;
     if (!ok) return Corruption("column " + name + " has an unsupported physical type");
@@ -201,25 +215,29 @@ Status EventFileLayout::CheckRowGroups() {
       if (cc.file_path) return Annotate(Corruption("external column chunk"), cwhere);
       if (!cc.meta_data) return Annotate(Corruption("missing column metadata"), cwhere);
       const ColumnMetaData& m = *cc.meta_data;
-      if (m.type != columns_[c].physical_type) return Annotate(Corruption("type != schema"), cwhere);
+      if (m.type != columns_[c].physical_type)
+        return Annotate(Corruption("type != schema"), cwhere);
       if (m.path.size() != 1 || m.path[0] != kEventColumnNames[c])
         return Annotate(Corruption("path_in_schema != column name"), cwhere);
-      if (m.num_values != rg.num_rows) return Annotate(Corruption("num_values != row group rows"), cwhere);
+      if (m.num_values != rg.num_rows)
+        return Annotate(Corruption("num_values != row group rows"), cwhere);
       int64_t start = m.data_page_offset;
       if (m.dictionary_page_offset && *m.dictionary_page_offset >= 4 &&
           *m.dictionary_page_offset < m.data_page_offset)
         start = *m.dictionary_page_offset;
       else if (ours_ && m.dictionary_page_offset)
         return Annotate(Corruption("bad dictionary_page_offset"), cwhere);
-      if (start < 4 || m.total_compressed_size <= 0 ||
-          static_cast<uint64_t>(start) > data_end_ ||
-          static_cast<uint64_t>(m.total_compressed_size) > data_end_ - static_cast<uint64_t>(start) ||
+      if (start < 4 || m.total_compressed_size <= 0 || static_cast<uint64_t>(start) > data_end_ ||
+          static_cast<uint64_t>(m.total_compressed_size) >
+              data_end_ - static_cast<uint64_t>(start) ||
           m.data_page_offset - start >= m.total_compressed_size)
         return Annotate(Corruption("column chunk outside the data area"), cwhere);
-      ranges_[g][c] = {static_cast<uint64_t>(start), static_cast<uint64_t>(m.total_compressed_size)};
+      ranges_[g][c] = {static_cast<uint64_t>(start),
+                       static_cast<uint64_t>(m.total_compressed_size)};
     }
   }
-  if (total != md_.num_rows) return Annotate(Corruption("row groups do not add up to num_rows"), "footer");
+  if (total != md_.num_rows)
+    return Annotate(Corruption("row groups do not add up to num_rows"), "footer");
   return Status::Ok();
 }
 
@@ -245,17 +263,22 @@ Status EventFileLayout::FillInfo() {
       if (!have_seq || !have_ts) return Corruption("missing sequence/timestamp statistics");
       const int64_t rows = md_.row_groups[g].num_rows;
       if (*slo <= 0 || *shi < *slo || static_cast<uint64_t>(*slo) != expect_next ||
-          static_cast<uint64_t>(*shi) - static_cast<uint64_t>(*slo) + 1 != static_cast<uint64_t>(rows) ||
+          static_cast<uint64_t>(*shi) - static_cast<uint64_t>(*slo) + 1 !=
+              static_cast<uint64_t>(rows) ||
           *tlo > *thi)
         return Corruption("sequence statistics do not match annal.first_lsn and the row counts");
       expect_next = static_cast<uint64_t>(*shi) + 1;
     }
-    if (have_seq) seq_lo = g == 0 ? *slo : std::min(seq_lo, *slo), seq_hi = g == 0 ? *shi : std::max(seq_hi, *shi);
-    if (have_ts) ts_lo = g == 0 ? *tlo : std::min(ts_lo, *tlo), ts_hi = g == 0 ? *thi : std::max(ts_hi, *thi);
+    if (have_seq)
+      seq_lo = g == 0 ? *slo : std::min(seq_lo, *slo),
+      seq_hi = g == 0 ? *shi : std::max(seq_hi, *shi);
+    if (have_ts)
+      ts_lo = g == 0 ? *tlo : std::min(ts_lo, *tlo), ts_hi = g == 0 ? *thi : std::max(ts_hi, *thi);
   }
   if (ours_) {
     if (md_.num_rows <= 0 || *kv_first_ == 0 || *kv_last_ < *kv_first_ ||
-        *kv_last_ - *kv_first_ + 1 != static_cast<uint64_t>(md_.num_rows) || expect_next != *kv_last_ + 1)
+        *kv_last_ - *kv_first_ + 1 != static_cast<uint64_t>(md_.num_rows) ||
+        expect_next != *kv_last_ + 1)
       return Corruption("annal.first_lsn/last_lsn do not match the rows");
   }
   if (kv_first_ && kv_last_) {

@@ -15,7 +15,7 @@
 namespace annal::storage::parquet {
 
 struct EventColumnInfo {
-  int leaf = -1;                // index among the file's leaf columns (= RowGroup.columns index)
+  int leaf = -1;  // index among the file's leaf columns (= RowGroup.columns index)
   int32_t physical_type = 0;
   bool optional = false;
   TimeUnit unit = TimeUnit::kMicros;  // timestamp only

@@ -1,4 +1,5 @@
 // ReadEventFile, ReadEventFileInfo: see event_file.h and docs/format/parquet.md.
+#include <algorithm>
 #include <array>
 #include <memory>
 #include <optional>
@@ -22,8 +23,7 @@ class RowGroupAssembler {
  public:
   RowGroupAssembler(const EventFileLayout& file, size_t rg) : file_(file), rg_(rg) {}
 
-  Status Run(const std::function<Status(Event&&)>& fn, std::optional<uint64_t>* last_seq,
-             std::optional<int64_t>* last_ts);
+  Status Run(const std::function<Status(Event&&)>& fn, std::optional<uint64_t>* last_seq);
 
  private:
   Status Where(const Status& st, int c) const {
@@ -52,7 +52,8 @@ Status RowGroupAssembler::ReadStrings(int c, size_t n) {
   size_t done = 0;
   while (done < n) {
     size_t k = 0;
-    ANNAL_RETURN_IF_ERROR(Where(readers_[c]->ReadByteArray(n - done, views_.data(), defined_.data(), &k), c));
+    ANNAL_RETURN_IF_ERROR(
+        Where(readers_[c]->ReadByteArray(n - done, views_.data(), defined_.data(), &k), c));
     for (size_t i = 0; i < k; ++i) {
       Event& e = events_[done + i];
       const std::string_view v = views_[i];
@@ -68,11 +69,21 @@ Status RowGroupAssembler::ReadStrings(int c, size_t n) {
           e.id = *id;
           break;
         }
-        case kTenantId: e.tenant_id.assign(v); break;
-        case kEventType: e.event_type.assign(v); break;
-        case kEntityId: e.entity_id.assign(v); break;
-        case kPayload: e.payload.assign(v); break;
-        case kMetadata: e.metadata.emplace(v); break;
+        case kTenantId:
+          e.tenant_id.assign(v);
+          break;
+        case kEventType:
+          e.event_type.assign(v);
+          break;
+        case kEntityId:
+          e.entity_id.assign(v);
+          break;
+        case kPayload:
+          e.payload.assign(v);
+          break;
+        case kMetadata:
+          e.metadata.emplace(v);
+          break;
       }
     }
     done += k;
@@ -81,7 +92,7 @@ Status RowGroupAssembler::ReadStrings(int c, size_t n) {
 }
 
 Status RowGroupAssembler::Run(const std::function<Status(Event&&)>& fn,
-                              std::optional<uint64_t>* last_seq, std::optional<int64_t>* last_ts) {
+                              std::optional<uint64_t>* last_seq) {
   const RowGroup& rg = file_.metadata().row_groups[rg_];
   for (int c = 0; c < kNumEventColumns; ++c) {
     ColumnChunkSource src;
@@ -97,7 +108,7 @@ Status RowGroupAssembler::Run(const std::function<Status(Event&&)>& fn,
   const Epoch epoch = file_.info().max_epoch;
   const TimeUnit unit = file_.column(kTimestamp).unit;
   std::array<int64_t, kBatchRows> seq, ts, version, entity_version;
-  std::optional<int64_t> first_ts;
+  int64_t ts_min = INT64_MAX, ts_max = INT64_MIN;  // of this row group, for the statistics check
   for (int64_t row = 0; row < rg.num_rows;) {
     const size_t n = static_cast<size_t>(std::min<int64_t>(rg.num_rows - row, kBatchRows));
     events_.resize(n);
@@ -112,16 +123,15 @@ Status RowGroupAssembler::Run(const std::function<Status(Event&&)>& fn,
       if (seq[i] <= 0) return Where(Corruption("sequence <= 0"), kSequence);
       const auto s = static_cast<uint64_t>(seq[i]);
       if (*last_seq && (file_.ours() ? s != **last_seq + 1 : s <= **last_seq))
-        return Where(Corruption(file_.ours() ? "sequence not contiguous" : "sequence not ascending"),
-                     kSequence);
+        return Where(
+            Corruption(file_.ours() ? "sequence not contiguous" : "sequence not ascending"),
+            kSequence);
       const int64_t t = ToMicros(ts[i], unit);
-      if (file_.ours() && *last_ts && t < **last_ts)
-        return Where(Corruption("timestamp decreases"), kTimestamp);
       if (version[i] != kEventSchemaVersion) return Where(Corruption("version != 1"), kVersion);
       if (entity_version[i] <= 0) return Where(Corruption("entity_version <= 0"), kEntityVersion);
       *last_seq = s;
-      *last_ts = t;
-      if (!first_ts) first_ts = t;
+      ts_min = std::min(ts_min, t);
+      ts_max = std::max(ts_max, t);
       e.sequence = Lsn(s);
       e.epoch = epoch;
       e.timestamp = t;
@@ -134,17 +144,18 @@ Status RowGroupAssembler::Run(const std::function<Status(Event&&)>& fn,
     row += static_cast<int64_t>(n);
   }
   if (file_.ours() && rg.num_rows > 0) {
-    // Our timestamps are micros and non-decreasing: the statistics are the first and last.
+    // Our timestamps are micros: the statistics must be exactly the data's min and max.
     const Statistics& st = *file_.chunk_meta(rg_, kTimestamp).statistics;  // checked at open
-    if (st.min_value.value_or(st.min.value_or("")) != std::string_view(
-            reinterpret_cast<const char*>(&*first_ts), 8) ||
-        st.max_value.value_or(st.max.value_or("")) != std::string_view(
-            reinterpret_cast<const char*>(&**last_ts), 8))
+    if (st.min_value.value_or(st.min.value_or("")) !=
+            std::string_view(reinterpret_cast<const char*>(&ts_min), 8) ||
+        st.max_value.value_or(st.max.value_or("")) !=
+            std::string_view(reinterpret_cast<const char*>(&ts_max), 8))
       return Where(Corruption("timestamp statistics do not match the data"), kTimestamp);
   }
   for (int c = 0; c < kNumEventColumns; ++c) {
     ANNAL_RETURN_IF_ERROR(Where(readers_[c]->Finish(), c));
-    if (file_.ours() && readers_[c]->uncompressed_bytes() != file_.chunk_meta(rg_, c).total_uncompressed_size)
+    if (file_.ours() &&
+        readers_[c]->uncompressed_bytes() != file_.chunk_meta(rg_, c).total_uncompressed_size)
       return Where(Corruption("total_uncompressed_size does not match the pages"), c);
   }
   return Status::Ok();
@@ -165,11 +176,10 @@ Status ReadEventFile(const std::filesystem::path& path, const std::function<Stat
   ANNAL_RETURN_IF_ERROR(file.Open(path));
   if (info) *info = file.info();
   std::optional<uint64_t> last_seq;
-  std::optional<int64_t> last_ts;
   if (file.ours()) last_seq = file.info().first_lsn.value() - 1;  // first_lsn >= 1 (checked)
   for (size_t g = 0; g < file.metadata().row_groups.size(); ++g) {
     RowGroupAssembler rg(file, g);
-    ANNAL_RETURN_IF_ERROR(rg.Run(fn, &last_seq, &last_ts));
+    ANNAL_RETURN_IF_ERROR(rg.Run(fn, &last_seq));
   }
   if (file.ours()) {
     // The footer's LSN range (also checked against the statistics) must be what we read.

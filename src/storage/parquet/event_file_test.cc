@@ -16,7 +16,8 @@ namespace fs = std::filesystem;
 using parquet::EventFileLayout;
 
 std::string RandomText(std::mt19937_64& rng, size_t n) {
-  static const std::string kPieces[] = {"a", "b", "z", "0", "9", "_", "-", " ", "\"", "\\", "é", "日本", "🎉", "\n"};
+  static const std::string kPieces[] = {"a", "b",  "z",  "0", "9",    "_", "-",
+                                        " ", "\"", "\\", "é", "日本", "🎉", "\n"};
   std::string s;
   while (s.size() < n) s += kPieces[rng() % std::size(kPieces)];
   return s;
@@ -34,16 +35,22 @@ Event MakeEvent(uint64_t seq, std::mt19937_64& rng, size_t payload_bytes = 150) 
   e.timestamp = 1700000000000000 + static_cast<int64_t>(seq) * 10 + static_cast<int64_t>(rng() % 5);
   e.payload = "{\"k\":\"" + RandomText(rng, payload_bytes) + "\"}";
   switch (rng() % 3) {
-    case 0: break;  // null
-    case 1: e.metadata = "{\"source\":\"api\"}"; break;
-    case 2: e.metadata = rng() % 2 ? "" : "{\"x\":" + std::to_string(rng() % 1000) + "}"; break;
+    case 0:
+      break;  // null
+    case 1:
+      e.metadata = "{\"source\":\"api\"}";
+      break;
+    case 2:
+      e.metadata = rng() % 2 ? "" : "{\"x\":" + std::to_string(rng() % 1000) + "}";
+      break;
   }
   e.entity_version = EntityVersion(1 + rng() % 1000);
   return e;
 }
 
 // Timestamps must not decrease in our files; MakeEvent's jitter is smaller than the step.
-std::vector<Event> MakeEvents(size_t n, uint64_t first = 1, uint64_t seed = 1, size_t payload = 150) {
+std::vector<Event> MakeEvents(size_t n, uint64_t first = 1, uint64_t seed = 1,
+                              size_t payload = 150) {
   std::mt19937_64 rng(seed);
   std::vector<Event> v;
   v.reserve(n);
@@ -61,13 +68,15 @@ Epoch MaxEpoch(const std::vector<Event>& v) {
 bool SameEvent(const Event& a, const Event& b) {
   return a.sequence == b.sequence && a.id == b.id && a.tenant_id == b.tenant_id &&
          a.event_type == b.event_type && a.entity_id == b.entity_id && a.payload == b.payload &&
-         a.metadata == b.metadata && a.timestamp == b.timestamp && a.entity_version == b.entity_version;
+         a.metadata == b.metadata && a.timestamp == b.timestamp &&
+         a.entity_version == b.entity_version;
 }
 
 class EventFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const fs::path base = fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
+    const fs::path base =
+        fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
     dir_ = base / ("annal-parquet-test-" + std::to_string(::getpid()) + "-" +
                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
@@ -84,7 +93,13 @@ class EventFileTest : public ::testing::Test {
 
   Status ReadAll(const fs::path& p, std::vector<Event>* out, EventFileInfo* info = nullptr) {
     out->clear();
-    return ReadEventFile(p, [out](Event&& e) { out->push_back(std::move(e)); return Status::Ok(); }, info);
+    return ReadEventFile(
+        p,
+        [out](Event&& e) {
+          out->push_back(std::move(e));
+          return Status::Ok();
+        },
+        info);
   }
 
   void ExpectRoundTrip(const std::vector<Event>& events, ParquetWriteOptions o) {
@@ -189,9 +204,21 @@ TEST_F(EventFileTest, StatisticsArePresentAndRight) {
   }
 }
 
+TEST_F(EventFileTest, TimestampsNeedNotBeOrdered) {
+  auto events = MakeEvents(300);
+  std::swap(events[10].timestamp, events[200].timestamp);  // a clock step back must not make a
+  events[299].timestamp = 5;                               // file unreadable
+  ParquetWriteOptions o;
+  o.row_group_rows = 100;
+  ExpectRoundTrip(events, o);
+}
+
 TEST_F(EventFileTest, WriterRejectsBadInput) {
   auto events = MakeEvents(10);
   events[5].sequence = Lsn(100);
+  EXPECT_EQ(Write(dir_ / "x.parquet", events).status().code(), StatusCode::kInvalidArgument);
+  events = MakeEvents(10);
+  events[3].entity_version = EntityVersion(0);
   EXPECT_EQ(Write(dir_ / "x.parquet", events).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Write(dir_ / "x.parquet", {}).status().code(), StatusCode::kInvalidArgument);
 }
@@ -266,9 +293,9 @@ TEST_F(EventFileTest, FlippedByteIsDetectedOrHarmless) {
         for (size_t i = 0; i < got.size(); ++i)
           ASSERT_TRUE(SameEvent(got[i], events[i]) && got[i].epoch == max_epoch)
               << "offset " << at << " mask " << int(mask) << " event " << i << ": "
-              << got[i].payload << " vs " << events[i].payload << " / " << got[i].metadata.value_or("null")
-              << " vs " << events[i].metadata.value_or("null") << " / " << got[i].entity_id << " / "
-              << got[i].epoch.value();
+              << got[i].payload << " vs " << events[i].payload << " / "
+              << got[i].metadata.value_or("null") << " vs " << events[i].metadata.value_or("null")
+              << " / " << got[i].entity_id << " / " << got[i].epoch.value();
       }
     }
     std::printf("[ %s ] %zu bytes: %zu flips detected, %zu harmless\n",

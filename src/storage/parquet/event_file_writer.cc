@@ -32,9 +32,12 @@ Result<Compression> ParseCompression(std::string_view text) {
 
 std::string_view CompressionName(Compression c) {
   switch (c) {
-    case Compression::kNone: return "none";
-    case Compression::kSnappy: return "snappy";
-    case Compression::kZstd: return "zstd";
+    case Compression::kNone:
+      return "none";
+    case Compression::kSnappy:
+      return "snappy";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "unknown";
 }
@@ -78,7 +81,8 @@ std::vector<SchemaElement> EventSchema() {
   for (int c = 0; c < kNumEventColumns; ++c) {
     SchemaElement& e = s[1 + c];
     e.name = kEventColumnNames[c];
-    e.repetition = static_cast<int32_t>(c == kMetadata ? Repetition::kOptional : Repetition::kRequired);
+    e.repetition =
+        static_cast<int32_t>(c == kMetadata ? Repetition::kOptional : Repetition::kRequired);
     if (IsIntColumn(c)) {
       e.type = static_cast<int32_t>(PhysicalType::kInt64);
     } else {
@@ -114,7 +118,8 @@ Result<RowGroup> WriteRowGroup(std::span<const Event* const> events, int ordinal
   std::string ids;
   ids.reserve(n * 36);
   for (const Event* e : events) e->id.AppendTo(ids);
-  for (int c = 0; c < kNumEventColumns; ++c) (IsIntColumn(c) ? (void)ints[c].resize(n) : strs[c].resize(n));
+  for (int c = 0; c < kNumEventColumns; ++c)
+    (IsIntColumn(c) ? (void)ints[c].resize(n) : strs[c].resize(n));
   for (size_t i = 0; i < n; ++i) {
     const Event& e = *events[i];
     ints[kSequence][i] = static_cast<int64_t>(e.sequence.value());
@@ -169,6 +174,12 @@ Result<EventFileInfo> WriteEventFile(const std::filesystem::path& path,
     if (e.sequence.value() != info.first_lsn.value() + i || e.sequence.value() == 0 ||
         e.sequence.value() > static_cast<uint64_t>(INT64_MAX))
       return InvalidArgument("WriteEventFile: sequence numbers are not contiguous ascending");
+    // What the reader insists on (docs/format/parquet.md): refuse rather than write a file that
+    // cannot be read back.
+    if (e.entity_version.value() == 0 ||
+        e.entity_version.value() > static_cast<uint64_t>(INT64_MAX))
+      return InvalidArgument("WriteEventFile: entity_version out of range at LSN " +
+                             std::to_string(e.sequence.value()));
     info.min_timestamp = std::min(info.min_timestamp, e.timestamp);
     info.max_timestamp = std::max(info.max_timestamp, e.timestamp);
     info.max_epoch = std::max(info.max_epoch, e.epoch);
@@ -178,9 +189,10 @@ Result<EventFileInfo> WriteEventFile(const std::filesystem::path& path,
   if (fd.get() < 0) return ErrnoError("open " + path.string(), errno);
 
   ColumnWriteOptions opt;
-  opt.codec = static_cast<int32_t>(options.compression == Compression::kZstd     ? Codec::kZstd
-                                   : options.compression == Compression::kSnappy ? Codec::kSnappy
-                                                                                 : Codec::kUncompressed);
+  opt.codec =
+      static_cast<int32_t>(options.compression == Compression::kZstd     ? Codec::kZstd
+                           : options.compression == Compression::kSnappy ? Codec::kSnappy
+                                                                         : Codec::kUncompressed);
   opt.zstd_level = options.zstd_level;
 
   std::string buf(kMagic);
@@ -194,7 +206,8 @@ Result<EventFileInfo> WriteEventFile(const std::filesystem::path& path,
   md.type_defined_column_orders = true;
   for (size_t start = 0; start < events.size(); start += options.row_group_rows) {
     const size_t n = std::min(options.row_group_rows, events.size() - start);
-    auto rg = WriteRowGroup(events.subspan(start, n), static_cast<int>(md.row_groups.size()), opt, sink);
+    auto rg =
+        WriteRowGroup(events.subspan(start, n), static_cast<int>(md.row_groups.size()), opt, sink);
     if (!rg.ok()) return rg.status();
     md.row_groups.push_back(std::move(*rg));
     if (buf.size() >= (8u << 20)) {

@@ -8,13 +8,22 @@
 namespace annal::storage::parquet {
 
 enum EventColumn : int {
-  kSequence, kEventId, kTenantId, kEventType, kEntityId, kTimestamp, kPayload, kMetadata,
-  kVersion, kEntityVersion, kNumEventColumns,
+  kSequence,
+  kEventId,
+  kTenantId,
+  kEventType,
+  kEntityId,
+  kTimestamp,
+  kPayload,
+  kMetadata,
+  kVersion,
+  kEntityVersion,
+  kNumEventColumns,
 };
 
 inline constexpr std::array<std::string_view, kNumEventColumns> kEventColumnNames = {
-    "sequence", "event_id", "tenant_id", "event_type", "entity_id",
-    "timestamp", "payload", "metadata", "version", "entity_version",
+    "sequence",  "event_id", "tenant_id", "event_type", "entity_id",
+    "timestamp", "payload",  "metadata",  "version",    "entity_version",
 };
 
 inline constexpr bool IsIntColumn(int c) {

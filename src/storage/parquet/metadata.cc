@@ -10,29 +10,46 @@ using thrift::Type;
 
 std::string_view EncodingName(int32_t e) {
   switch (e) {
-    case 0: return "PLAIN";
-    case 2: return "PLAIN_DICTIONARY";
-    case 3: return "RLE";
-    case 4: return "BIT_PACKED";
-    case 5: return "DELTA_BINARY_PACKED";
-    case 6: return "DELTA_LENGTH_BYTE_ARRAY";
-    case 7: return "DELTA_BYTE_ARRAY";
-    case 8: return "RLE_DICTIONARY";
-    case 9: return "BYTE_STREAM_SPLIT";
+    case 0:
+      return "PLAIN";
+    case 2:
+      return "PLAIN_DICTIONARY";
+    case 3:
+      return "RLE";
+    case 4:
+      return "BIT_PACKED";
+    case 5:
+      return "DELTA_BINARY_PACKED";
+    case 6:
+      return "DELTA_LENGTH_BYTE_ARRAY";
+    case 7:
+      return "DELTA_BYTE_ARRAY";
+    case 8:
+      return "RLE_DICTIONARY";
+    case 9:
+      return "BYTE_STREAM_SPLIT";
   }
   return "UNKNOWN";
 }
 
 std::string_view CodecName(int32_t c) {
   switch (c) {
-    case 0: return "UNCOMPRESSED";
-    case 1: return "SNAPPY";
-    case 2: return "GZIP";
-    case 3: return "LZO";
-    case 4: return "BROTLI";
-    case 5: return "LZ4";
-    case 6: return "ZSTD";
-    case 7: return "LZ4_RAW";
+    case 0:
+      return "UNCOMPRESSED";
+    case 1:
+      return "SNAPPY";
+    case 2:
+      return "GZIP";
+    case 3:
+      return "LZO";
+    case 4:
+      return "BROTLI";
+    case 5:
+      return "LZ4";
+    case 6:
+      return "ZSTD";
+    case 7:
+      return "LZ4_RAW";
   }
   return "UNKNOWN";
 }

@@ -4,74 +4,13 @@
 #include <string>
 
 #include "storage/parquet/metadata.h"
-#include "storage/parquet/thrift_compact.h"
+#include "storage/parquet/metadata_decoder.h"
 
 namespace annal::storage::parquet {
 
-using thrift::CompactReader;
-using thrift::Type;
+using namespace detail;
 
 namespace {
-
-constexpr size_t kMaxElements = 256 * 1024;
-
-struct Decoder {
-  CompactReader r;
-  size_t budget = kMaxElements;
-
-  Status Spend(size_t n) {
-    if (n > budget) return Corruption("parquet metadata: too many elements");
-    budget -= n;
-    return Status::Ok();
-  }
-
-  // Calls fn(type, id) for every field of the struct that starts here; fn consumes the value
-  // (or calls r.Skip).
-  template <typename Fn>
-  Status Fields(Fn&& fn) {
-    ANNAL_RETURN_IF_ERROR(r.BeginStruct());
-    for (;;) {
-      Type t;
-      int16_t id;
-      ANNAL_RETURN_IF_ERROR(r.ReadFieldHeader(&t, &id));
-      if (t == Type::kStop) break;
-      ANNAL_RETURN_IF_ERROR(fn(t, id));
-    }
-    r.EndStruct();
-    return Status::Ok();
-  }
-
-  // Calls fn() once per element of the list field of wire type t; elements must be `want`.
-  template <typename Fn>
-  Status List(Type t, Type want, Fn&& fn) {
-    Type elem;
-    uint32_t n;
-    ANNAL_RETURN_IF_ERROR(r.ReadListHeader(t, &elem, &n));
-    if (elem != want) return Corruption("parquet metadata: list of unexpected type");
-    ANNAL_RETURN_IF_ERROR(Spend(n));
-    for (uint32_t i = 0; i < n; ++i) ANNAL_RETURN_IF_ERROR(fn());
-    return Status::Ok();
-  }
-
-  // Parses a struct element of a list or struct field whose body is decoded by fn(t, id).
-  template <typename Fn>
-  Status Struct(Type t, Fn&& fn) {
-    if (t != Type::kStruct) return Corruption("thrift: unexpected wire type");
-    return Fields(fn);
-  }
-};
-
-Status Missing(const char* what) {
-  return Corruption(std::string("parquet metadata: missing required field ") + what);
-}
-
-template <typename T>
-Status OptI32(Decoder& d, Type t, std::optional<T>* out) {
-  int32_t v;
-  ANNAL_RETURN_IF_ERROR(d.r.ReadI32(t, &v));
-  *out = static_cast<T>(v);
-  return Status::Ok();
-}
 
 Status DecodeLogicalType(Decoder& d, Type t, LogicalType* lt) {
   return d.Struct(t, [&](Type ft, int16_t id) -> Status {
@@ -107,39 +46,45 @@ Status DecodeSchemaElement(Decoder& d, Type t, SchemaElement* s) {
   bool have_name = false;
   ANNAL_RETURN_IF_ERROR(d.Struct(t, [&](Type ft, int16_t id) -> Status {
     switch (id) {
-      case 1: return OptI32(d, ft, &s->type);
-      case 3: return OptI32(d, ft, &s->repetition);
-      case 4: have_name = true; return d.r.ReadBinary(ft, &s->name);
-      case 5: return OptI32(d, ft, &s->num_children);
-      case 6: return OptI32(d, ft, &s->converted_type);
-      case 10: return DecodeLogicalType(d, ft, &s->logical);
-      default: return d.r.Skip(ft);
+      case 1:
+        return OptI32(d, ft, &s->type);
+      case 3:
+        return OptI32(d, ft, &s->repetition);
+      case 4:
+        have_name = true;
+        return d.r.ReadBinary(ft, &s->name);
+      case 5:
+        return OptI32(d, ft, &s->num_children);
+      case 6:
+        return OptI32(d, ft, &s->converted_type);
+      case 10:
+        return DecodeLogicalType(d, ft, &s->logical);
+      default:
+        return d.r.Skip(ft);
     }
   }));
   return have_name ? Status::Ok() : Missing("SchemaElement.name");
 }
 
-Status OptBinary(Decoder& d, Type t, std::optional<std::string_view>* out) {
-  std::string_view v;
-  ANNAL_RETURN_IF_ERROR(d.r.ReadBinary(t, &v));
-  *out = v;
-  return Status::Ok();
-}
-
 Status DecodeStatistics(Decoder& d, Type t, Statistics* s) {
   return d.Struct(t, [&](Type ft, int16_t id) -> Status {
     switch (id) {
-      case 1: return OptBinary(d, ft, &s->max);
-      case 2: return OptBinary(d, ft, &s->min);
+      case 1:
+        return OptBinary(d, ft, &s->max);
+      case 2:
+        return OptBinary(d, ft, &s->min);
       case 3: {
         int64_t v;
         ANNAL_RETURN_IF_ERROR(d.r.ReadI64(ft, &v));
         s->null_count = v;
         return Status::Ok();
       }
-      case 5: return OptBinary(d, ft, &s->max_value);
-      case 6: return OptBinary(d, ft, &s->min_value);
-      default: return d.r.Skip(ft);
+      case 5:
+        return OptBinary(d, ft, &s->max_value);
+      case 6:
+        return OptBinary(d, ft, &s->min_value);
+      default:
+        return d.r.Skip(ft);
     }
   });
 }
@@ -149,7 +94,8 @@ Status DecodeColumnMetaData(Decoder& d, Type t, ColumnMetaData* c) {
   ANNAL_RETURN_IF_ERROR(d.Struct(t, [&](Type ft, int16_t id) -> Status {
     if (id >= 1 && id <= 9) seen |= 1u << id;
     switch (id) {
-      case 1: return d.r.ReadI32(ft, &c->type);
+      case 1:
+        return d.r.ReadI32(ft, &c->type);
       case 2:
         return d.List(ft, Type::kI32, [&]() -> Status {
           int32_t e;
@@ -164,23 +110,30 @@ Status DecodeColumnMetaData(Decoder& d, Type t, ColumnMetaData* c) {
           c->path.push_back(p);
           return Status::Ok();
         });
-      case 4: return d.r.ReadI32(ft, &c->codec);
-      case 5: return d.r.ReadI64(ft, &c->num_values);
-      case 6: return d.r.ReadI64(ft, &c->total_uncompressed_size);
-      case 7: return d.r.ReadI64(ft, &c->total_compressed_size);
-      case 9: return d.r.ReadI64(ft, &c->data_page_offset);
+      case 4:
+        return d.r.ReadI32(ft, &c->codec);
+      case 5:
+        return d.r.ReadI64(ft, &c->num_values);
+      case 6:
+        return d.r.ReadI64(ft, &c->total_uncompressed_size);
+      case 7:
+        return d.r.ReadI64(ft, &c->total_compressed_size);
+      case 9:
+        return d.r.ReadI64(ft, &c->data_page_offset);
       case 11: {
         int64_t v;
         ANNAL_RETURN_IF_ERROR(d.r.ReadI64(ft, &v));
         c->dictionary_page_offset = v;
         return Status::Ok();
       }
-      case 12: return DecodeStatistics(d, ft, &c->statistics.emplace());
-      default: return d.r.Skip(ft);
+      case 12:
+        return DecodeStatistics(d, ft, &c->statistics.emplace());
+      default:
+        return d.r.Skip(ft);
     }
   }));
-  constexpr unsigned kRequired = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) |
-                                 (1u << 6) | (1u << 7) | (1u << 9);
+  constexpr unsigned kRequired =
+      (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 9);
   return (seen & kRequired) == kRequired ? Status::Ok() : Missing("ColumnMetaData");
 }
 
@@ -195,15 +148,24 @@ Status DecodeRowGroup(Decoder& d, Type t, RowGroup* rg) {
           bool have_offset = false;
           return d.Fields([&](Type ct, int16_t cid) -> Status {
             switch (cid) {
-              case 1: return OptBinary(d, ct, &cc.file_path);
-              case 2: have_offset = true; return d.r.ReadI64(ct, &cc.file_offset);
-              case 3: return DecodeColumnMetaData(d, ct, &cc.meta_data.emplace());
-              default: return d.r.Skip(ct);
+              case 1:
+                return OptBinary(d, ct, &cc.file_path);
+              case 2:
+                have_offset = true;
+                return d.r.ReadI64(ct, &cc.file_offset);
+              case 3:
+                return DecodeColumnMetaData(d, ct, &cc.meta_data.emplace());
+              default:
+                return d.r.Skip(ct);
             }
           });
         });
-      case 2: seen |= 2; return d.r.ReadI64(ft, &rg->total_byte_size);
-      case 3: seen |= 4; return d.r.ReadI64(ft, &rg->num_rows);
+      case 2:
+        seen |= 2;
+        return d.r.ReadI64(ft, &rg->total_byte_size);
+      case 3:
+        seen |= 4;
+        return d.r.ReadI64(ft, &rg->num_rows);
       case 5: {
         int64_t v;
         ANNAL_RETURN_IF_ERROR(d.r.ReadI64(ft, &v));
@@ -222,7 +184,8 @@ Status DecodeRowGroup(Decoder& d, Type t, RowGroup* rg) {
         rg->ordinal = v;
         return Status::Ok();
       }
-      default: return d.r.Skip(ft);
+      default:
+        return d.r.Skip(ft);
     }
   }));
   return seen == 7 ? Status::Ok() : Missing("RowGroup");
@@ -235,16 +198,22 @@ Status DecodeFileMetaData(const uint8_t* data, size_t size, FileMetaData* m) {
   unsigned seen = 0;
   ANNAL_RETURN_IF_ERROR(d.Fields([&](Type t, int16_t id) -> Status {
     switch (id) {
-      case 1: seen |= 1; return d.r.ReadI32(t, &m->version);
+      case 1:
+        seen |= 1;
+        return d.r.ReadI32(t, &m->version);
       case 2:
         seen |= 2;
-        return d.List(t, Type::kStruct,
-                      [&]() { return DecodeSchemaElement(d, Type::kStruct, &m->schema.emplace_back()); });
-      case 3: seen |= 4; return d.r.ReadI64(t, &m->num_rows);
+        return d.List(t, Type::kStruct, [&]() {
+          return DecodeSchemaElement(d, Type::kStruct, &m->schema.emplace_back());
+        });
+      case 3:
+        seen |= 4;
+        return d.r.ReadI64(t, &m->num_rows);
       case 4:
         seen |= 8;
-        return d.List(t, Type::kStruct,
-                      [&]() { return DecodeRowGroup(d, Type::kStruct, &m->row_groups.emplace_back()); });
+        return d.List(t, Type::kStruct, [&]() {
+          return DecodeRowGroup(d, Type::kStruct, &m->row_groups.emplace_back());
+        });
       case 5:
         return d.List(t, Type::kStruct, [&]() -> Status {
           auto& kv = m->key_value_metadata.emplace_back();
@@ -256,78 +225,13 @@ Status DecodeFileMetaData(const uint8_t* data, size_t size, FileMetaData* m) {
           }));
           return have_key ? Status::Ok() : Missing("KeyValue.key");
         });
-      case 6: return OptBinary(d, t, &m->created_by);
-      default: return d.r.Skip(t);
+      case 6:
+        return OptBinary(d, t, &m->created_by);
+      default:
+        return d.r.Skip(t);
     }
   }));
   return seen == 15 ? Status::Ok() : Missing("FileMetaData");
-}
-
-Status DecodePageHeader(const uint8_t* data, size_t size, PageHeader* h, size_t* consumed) {
-  Decoder d{CompactReader(data, size)};
-  unsigned seen = 0;
-  ANNAL_RETURN_IF_ERROR(d.Fields([&](Type t, int16_t id) -> Status {
-    switch (id) {
-      case 1: seen |= 1; return d.r.ReadI32(t, &h->type);
-      case 2: seen |= 2; return d.r.ReadI32(t, &h->uncompressed_page_size);
-      case 3: seen |= 4; return d.r.ReadI32(t, &h->compressed_page_size);
-      case 4: return OptI32(d, t, &h->crc);
-      case 5: {
-        auto& p = h->data_page.emplace();
-        unsigned s = 0;
-        ANNAL_RETURN_IF_ERROR(d.Struct(t, [&](Type ft, int16_t fid) -> Status {
-          switch (fid) {
-            case 1: s |= 1; return d.r.ReadI32(ft, &p.num_values);
-            case 2: s |= 2; return d.r.ReadI32(ft, &p.encoding);
-            case 3: s |= 4; return d.r.ReadI32(ft, &p.definition_level_encoding);
-            case 4: s |= 8; return d.r.ReadI32(ft, &p.repetition_level_encoding);
-            default: return d.r.Skip(ft);
-          }
-        }));
-        return s == 15 ? Status::Ok() : Missing("DataPageHeader");
-      }
-      case 7: {
-        auto& p = h->dictionary_page.emplace();
-        unsigned s = 0;
-        ANNAL_RETURN_IF_ERROR(d.Struct(t, [&](Type ft, int16_t fid) -> Status {
-          switch (fid) {
-            case 1: s |= 1; return d.r.ReadI32(ft, &p.num_values);
-            case 2: s |= 2; return d.r.ReadI32(ft, &p.encoding);
-            case 3: {
-              bool b;
-              ANNAL_RETURN_IF_ERROR(d.r.ReadBool(ft, &b));
-              p.is_sorted = b;
-              return Status::Ok();
-            }
-            default: return d.r.Skip(ft);
-          }
-        }));
-        return s == 3 ? Status::Ok() : Missing("DictionaryPageHeader");
-      }
-      case 8: {
-        auto& p = h->data_page_v2.emplace();
-        unsigned s = 0;
-        ANNAL_RETURN_IF_ERROR(d.Struct(t, [&](Type ft, int16_t fid) -> Status {
-          if (fid >= 1 && fid <= 6) s |= 1u << fid;
-          switch (fid) {
-            case 1: return d.r.ReadI32(ft, &p.num_values);
-            case 2: return d.r.ReadI32(ft, &p.num_nulls);
-            case 3: return d.r.ReadI32(ft, &p.num_rows);
-            case 4: return d.r.ReadI32(ft, &p.encoding);
-            case 5: return d.r.ReadI32(ft, &p.definition_levels_byte_length);
-            case 6: return d.r.ReadI32(ft, &p.repetition_levels_byte_length);
-            case 7: return d.r.ReadBool(ft, &p.is_compressed);
-            default: return d.r.Skip(ft);
-          }
-        }));
-        return s == 0x7e ? Status::Ok() : Missing("DataPageHeaderV2");
-      }
-      default: return d.r.Skip(t);
-    }
-  }));
-  if (seen != 7) return Missing("PageHeader");
-  if (consumed) *consumed = d.r.position();
-  return Status::Ok();
 }
 
 }  // namespace annal::storage::parquet

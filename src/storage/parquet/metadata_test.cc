@@ -15,9 +15,17 @@ TEST(Metadata, FileMetaDataRoundTrip) {
   m.schema.resize(3);
   m.schema[0].name = "schema";
   m.schema[0].num_children = 2;
-  m.schema[1] = {static_cast<int32_t>(PhysicalType::kInt64), 0, "ts", {}, 10,
+  m.schema[1] = {static_cast<int32_t>(PhysicalType::kInt64),
+                 0,
+                 "ts",
+                 {},
+                 10,
                  LogicalType{LogicalType::Kind::kTimestamp, true, TimeUnit::kMicros}};
-  m.schema[2] = {static_cast<int32_t>(PhysicalType::kByteArray), 1, "s", {}, 0,
+  m.schema[2] = {static_cast<int32_t>(PhysicalType::kByteArray),
+                 1,
+                 "s",
+                 {},
+                 0,
                  LogicalType{LogicalType::Kind::kString, false, TimeUnit::kMicros}};
   m.num_rows = 7;
   RowGroup& rg = m.row_groups.emplace_back();
@@ -84,8 +92,8 @@ TEST(Metadata, PageHeaderRoundTripSkipsUnknownFields) {
   buf.pop_back();
   buf += "\x0c\x28";          // long-form header: struct, id 20
   buf += "\x19\x25\x02\x04";  // field 1: list<i32>{1,2}
-  buf += '\0';                 // STOP (inner struct)
-  buf += '\0';                 // STOP (page header)
+  buf += '\0';                // STOP (inner struct)
+  buf += '\0';                // STOP (page header)
   PageHeader d;
   size_t used = 0;
   ASSERT_TRUE(DecodePageHeader(U8(buf), buf.size(), &d, &used).ok());
@@ -103,7 +111,8 @@ TEST(Metadata, PageHeaderRoundTripSkipsUnknownFields) {
   m.FieldI32(1, 0);
   m.FieldI32(3, 10);
   m.EndStruct();
-  EXPECT_EQ(DecodePageHeader(U8(missing), missing.size(), &d, &used).code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodePageHeader(U8(missing), missing.size(), &d, &used).code(),
+            StatusCode::kCorruption);
 }
 
 }  // namespace

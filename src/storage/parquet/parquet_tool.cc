@@ -31,11 +31,21 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -57,7 +67,8 @@ Event SampleEvent(uint64_t i, std::map<std::string, uint64_t>& versions) {
   Event e;
   e.sequence = Lsn(i);
   e.epoch = Epoch(1);
-  for (int b = 0; b < 16; ++b) e.id.bytes[b] = static_cast<uint8_t>((i * 2654435761u) >> (b % 8 * 4)) ^ b;
+  for (int b = 0; b < 16; ++b)
+    e.id.bytes[b] = static_cast<uint8_t>((i * 2654435761u) >> (b % 8 * 4)) ^ b;
   e.id.bytes[6] = static_cast<uint8_t>(0x70 | (e.id.bytes[6] & 0x0f));
   e.id.bytes[8] = static_cast<uint8_t>(0x80 | (e.id.bytes[8] & 0x3f));
   e.tenant_id = i % 5 == 0 ? "acme" : "default";
@@ -111,8 +122,10 @@ int Cat(const char* file) {
     line += ",\"timestamp\":" + std::to_string(e.timestamp) + ",\"payload\":";
     AppendJsonString(line, e.payload);
     line += ",\"metadata\":";
-    if (e.metadata) AppendJsonString(line, *e.metadata);
-    else line += "null";
+    if (e.metadata)
+      AppendJsonString(line, *e.metadata);
+    else
+      line += "null";
     line += ",\"version\":1,\"entity_version\":" + std::to_string(e.entity_version.value()) +
             ",\"epoch\":" + std::to_string(e.epoch.value()) + "}\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
@@ -174,14 +187,15 @@ int Bench(uint64_t n, const char* compression, const char* dir) {
     e.timestamp += static_cast<int64_t>(rng() % 997);  // jitter, still increasing
     // Less regular than the sample: random ids, amounts and names (~40 random characters).
     char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "{\"name\":\"Zoë %06llx\",\"email\":\"user%llu@example.com\",\"amount\":%llu.%02llu,"
-                  "\"order_id\":\"%016llx\",\"items\":%llu,\"tags\":[\"a\",\"b\"],\"ok\":true}",
-                  static_cast<unsigned long long>(rng() & 0xffffff),
-                  static_cast<unsigned long long>(rng() % 100000),
-                  static_cast<unsigned long long>(rng() % 10000),
-                  static_cast<unsigned long long>(rng() % 100),
-                  static_cast<unsigned long long>(rng()), static_cast<unsigned long long>(rng() % 20));
+    std::snprintf(
+        buf, sizeof buf,
+        "{\"name\":\"Zoë %06llx\",\"email\":\"user%llu@example.com\",\"amount\":%llu.%02llu,"
+        "\"order_id\":\"%016llx\",\"items\":%llu,\"tags\":[\"a\",\"b\"],\"ok\":true}",
+        static_cast<unsigned long long>(rng() & 0xffffff),
+        static_cast<unsigned long long>(rng() % 100000),
+        static_cast<unsigned long long>(rng() % 10000),
+        static_cast<unsigned long long>(rng() % 100), static_cast<unsigned long long>(rng()),
+        static_cast<unsigned long long>(rng() % 20));
     e.payload = buf;
     json.clear();
     AppendApiJson(json, events.back());
@@ -214,8 +228,8 @@ int Bench(uint64_t n, const char* compression, const char* dir) {
       static_cast<unsigned long long>(raw), static_cast<unsigned long long>(info->bytes),
       static_cast<double>(info->bytes) / static_cast<double>(raw),
       static_cast<double>(raw) / static_cast<double>(n),
-      static_cast<double>(info->bytes) / static_cast<double>(n), w, static_cast<double>(raw) / 1e6 / w,
-      r, static_cast<double>(read) / r);
+      static_cast<double>(info->bytes) / static_cast<double>(n), w,
+      static_cast<double>(raw) / 1e6 / w, r, static_cast<double>(read) / r);
   return read == n && check > 0 ? 0 : 1;
 }
 

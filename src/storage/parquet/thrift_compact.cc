@@ -57,7 +57,9 @@ void CompactWriter::FieldI64(int16_t id, int64_t v) {
   I64(v);
 }
 
-void CompactWriter::FieldBool(int16_t id, bool v) { FieldHeader(id, v ? Type::kTrue : Type::kFalse); }
+void CompactWriter::FieldBool(int16_t id, bool v) {
+  FieldHeader(id, v ? Type::kTrue : Type::kFalse);
+}
 
 void CompactWriter::FieldBinary(int16_t id, std::string_view v) {
   FieldHeader(id, Type::kBinary);
@@ -124,7 +126,8 @@ Status CompactReader::ReadFieldHeader(Type* type, int16_t* id) {
     return Status::Ok();
   }
   const uint8_t t = b & 0x0f;
-  if (t == 0 || t > static_cast<uint8_t>(Type::kStruct)) return Corruption("thrift: bad field type");
+  if (t == 0 || t > static_cast<uint8_t>(Type::kStruct))
+    return Corruption("thrift: bad field type");
   const int delta = b >> 4;
   int64_t field_id;
   if (delta != 0) {
@@ -195,7 +198,8 @@ Status CompactReader::ReadListHeader(Type t, Type* elem, uint32_t* size) {
   if (p_ == end_) return Truncated();
   const uint8_t b = *p_++;
   const uint8_t et = b & 0x0f;
-  if (et == 0 || et > static_cast<uint8_t>(Type::kStruct)) return Corruption("thrift: bad element type");
+  if (et == 0 || et > static_cast<uint8_t>(Type::kStruct))
+    return Corruption("thrift: bad element type");
   uint64_t n = b >> 4;
   if (n == 15) ANNAL_RETURN_IF_ERROR(ReadVarint(&n));
   // Every element occupies at least one byte, so a longer list cannot be in the input.

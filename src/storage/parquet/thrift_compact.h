@@ -87,7 +87,7 @@ class CompactReader {
   Status ReadI16(Type t, int16_t* v);
   Status ReadI32(Type t, int32_t* v);
   Status ReadI64(Type t, int64_t* v);
-  Status ReadBool(Type t, bool* v);    // a bool *field*: value is in the type nibble
+  Status ReadBool(Type t, bool* v);  // a bool *field*: value is in the type nibble
   Status ReadBinary(Type t, std::string_view* v);
   // A list header; `size` is bounded by the bytes left (every element takes ≥ 1 byte).
   Status ReadListHeader(Type t, Type* elem, uint32_t* size);

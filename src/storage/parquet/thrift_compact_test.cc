@@ -85,11 +85,23 @@ TEST(ThriftCompact, SkipsEveryType) {
   // struct { 1: double, 2: map<i32,binary>{1:"a"}, 3: set<bool>{true,false}, 4: list<struct>{{}} ,
   //          5: byte }
   static const char kBuf[] =
-      "\x17" "\0\0\0\0\0\0\xf0\x3f"   // double 1.0
-      "\x1b" "\x01" "\x58" "\x02" "\x01" "a"  // map size 1, i32->binary, key 1, "a"
-      "\x1a" "\x21" "\x01" "\x02"     // set of 2 bools (1 byte each)
-      "\x19" "\x1c" "\x00"            // list of 1 empty struct
-      "\x13" "\x7f"                   // byte
+      "\x17"
+      "\0\0\0\0\0\0\xf0\x3f"  // double 1.0
+      "\x1b"
+      "\x01"
+      "\x58"
+      "\x02"
+      "\x01"
+      "a"  // map size 1, i32->binary, key 1, "a"
+      "\x1a"
+      "\x21"
+      "\x01"
+      "\x02"  // set of 2 bools (1 byte each)
+      "\x19"
+      "\x1c"
+      "\x00"  // list of 1 empty struct
+      "\x13"
+      "\x7f"  // byte
       "\x00";
   const std::string buf(kBuf, sizeof(kBuf) - 1);
   CompactReader r(U8(buf), buf.size());
@@ -99,7 +111,10 @@ TEST(ThriftCompact, SkipsEveryType) {
 
 TEST(ThriftCompact, HostileInputIsRejected) {
   // Binary longer than the input.
-  std::string a("\x18\xff\xff\xff\x0f" "abc", 8);
+  std::string a(
+      "\x18\xff\xff\xff\x0f"
+      "abc",
+      8);
   CompactReader ra(U8(a), a.size());
   ASSERT_TRUE(ra.BeginStruct().ok());
   Type t;
