@@ -35,8 +35,7 @@ std::optional<uint64_t> OffsetInMessage(const std::string& msg) {
 
 // Reads one segment front to back with recovery's rules; `min_epoch` carries the epoch across
 // segments. `last` = the newest segment, the only one allowed an unfinished tail.
-SegmentReport InspectSegment(const WalSegmentEntry& seg, bool last, Epoch* min_epoch,
-                             Lsn* next_lsn) {
+SegmentReport InspectSegment(const WalSegmentEntry& seg, bool last, Epoch* min_epoch) {
   SegmentReport r;
   r.name = seg.name;
   r.bytes = seg.bytes;
@@ -44,13 +43,11 @@ SegmentReport InspectSegment(const WalSegmentEntry& seg, bool last, Epoch* min_e
     r.status = "failed";
     r.error = st.message();
     r.error_offset = offset ? offset : OffsetInMessage(st.message());
-    *next_lsn = Lsn(0);  // unknown: the next segment's start cannot be checked
   };
   if (last && seg.bytes < wal::kSegmentHeaderSize) {
     // The writer creates a segment, then writes its header: a crash in between leaves this.
     r.status = "torn_tail";
     r.tail_bytes = seg.bytes;
-    *next_lsn = seg.first_lsn;
     return r;
   }
   auto opened = wal::SegmentReader::Open(wal::SegmentFile{seg.first_lsn, seg.path});
@@ -122,7 +119,6 @@ SegmentReport InspectSegment(const WalSegmentEntry& seg, bool last, Epoch* min_e
     break;
   }
   *min_epoch = reader.last_epoch();
-  *next_lsn = Lsn(reader.next_lsn().value() - batch_records);
   return r;
 }
 
@@ -308,9 +304,8 @@ InspectReport Inspect(const std::filesystem::path& data_dir) {
   r.unexpected_files = c.unexpected_files;
 
   Epoch epoch(0);
-  Lsn next;
   for (size_t i = 0; i < c.segments.size(); ++i)
-    r.segments.push_back(InspectSegment(c.segments[i], i + 1 == c.segments.size(), &epoch, &next));
+    r.segments.push_back(InspectSegment(c.segments[i], i + 1 == c.segments.size(), &epoch));
   for (const EventFileEntry& f : c.event_files) r.event_files.push_back(InspectEventFile(f));
   Summarize(c, r);
   return r;
