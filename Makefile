@@ -29,10 +29,16 @@ run: deps configure
 	@cmake --build build -j $(JOBS) --target annal
 	./build/annal serve $(ARGS)
 
-# Node packages of the integration tests (none yet; DuckDB later). Installs only when missing.
-integration-deps:
-	@if grep -q '"dependencies"' tests/integration/package.json && [[ ! -d tests/integration/node_modules ]]; then \
-	  cd tests/integration && npm install --no-audit --no-fund --loglevel=error; fi
+# Node packages of the integration tests (DuckDB, whose native library ships inside its npm
+# package: nothing else is downloaded). Exact versions: package.json pins @duckdb/node-api, which
+# pins its bindings exactly, so the tree is fixed without the lock file; `--no-package-lock`
+# keeps npm from rewriting package-lock.json (which lacks the other platforms' optional
+# packages, so `npm ci` refuses it). Runs only when either file changed since the last install.
+INTEGRATION_STAMP := tests/integration/node_modules/.annal-installed
+integration-deps: $(INTEGRATION_STAMP)
+$(INTEGRATION_STAMP): tests/integration/package.json tests/integration/package-lock.json
+	@cd tests/integration && npm install --no-audit --no-fund --no-package-lock --loglevel=error
+	@touch $@
 
 test: test-deps configure integration-deps
 	@cmake --build build -j $(JOBS)

@@ -20,6 +20,7 @@ struct Setting {
   const char* value_name;
   const char* help;
   Apply apply;
+  bool hidden = false;                 // accepted everywhere, not shown by --help (test knobs)
 };
 
 template <typename T>
@@ -95,6 +96,31 @@ const Setting kSettings[] = {
      "newest WAL kept for follower catch-up (default 256MiB)",
      [](ServeConfig& c, std::string_view v) {
        return Assign(ParseSize(v, 0, 1ull << 50), c.wal_retention_bytes);
+     }},
+    {"wal_segment_bytes", "--wal-segment-bytes", {"ANNAL_WAL_SEGMENT_BYTES"}, "SIZE",
+     "WAL segment size before rotation (default 64MiB; small values are for tests)",
+     [](ServeConfig& c, std::string_view v) {
+       return Assign(ParseSize(v, 4096, 4ull << 30), c.wal_segment_bytes);
+     },
+     /*hidden=*/true},
+    {"checkpoint_interval", "--checkpoint-interval", {"ANNAL_CHECKPOINT_INTERVAL"}, "DURATION",
+     "how often the WAL is checkpointed into Parquet, e.g. 500ms, 30s, 5m (default 60s; 0 = only "
+     "at shutdown)",
+     [](ServeConfig& c, std::string_view v) {
+       return Assign(ParseDuration(v, std::chrono::milliseconds(0),
+                                   std::chrono::milliseconds(7 * 24 * 3'600'000ll)),
+                     c.checkpoint_interval);
+     }},
+    {"parquet_compression", "--parquet-compression", {"ANNAL_PARQUET_COMPRESSION"}, "CODEC",
+     "zstd | snappy | none: compression of Parquet pages (default zstd)",
+     [](ServeConfig& c, std::string_view v) {
+       return Assign(ParseParquetCompression(v), c.parquet_compression);
+     }},
+    {"compaction_target", "--compaction-target", {"ANNAL_COMPACTION_TARGET"}, "SIZE",
+     "compaction merges adjacent small Parquet files into files of up to this size (default "
+     "64MiB)",
+     [](ServeConfig& c, std::string_view v) {
+       return Assign(ParseSize(v, 1ull << 20, 1ull << 40), c.compaction_target_bytes);
      }},
     {"role", "--role", {"ANNAL_ROLE", "ALLSOURCE_ROLE"}, "ROLE", "leader | follower (default leader)",
      [](ServeConfig& c, std::string_view v) { return Assign(ParseRole(v), c.role); }},
@@ -264,9 +290,11 @@ void RegisterServeFlags(CLI::App& cmd, ServeFlags& flags) {
     }
     if (!envs.empty()) help += " [env " + envs + "]";
     std::string key = s.key;
-    cmd.add_option_function<std::string>(
-           s.flag, [&flags, key](const std::string& v) { flags.values[key] = v; }, help)
-        ->type_name(s.value_name);
+    CLI::Option* opt = cmd.add_option_function<std::string>(
+                           s.flag, [&flags, key](const std::string& v) { flags.values[key] = v; },
+                           help)
+                           ->type_name(s.value_name);
+    if (s.hidden) opt->group("");  // CLI11: an empty group hides the option from --help
   }
 }
 
@@ -334,6 +362,10 @@ std::string DescribeConfig(const ServeConfig& c) {
     << " threads=" << c.threads << " max_body_bytes=" << c.max_body_bytes
     << " max_batch_bytes=" << c.max_batch_bytes << " max_query_results=" << c.max_query_results
     << " wal_sync=" << c.wal_sync.ToString() << " wal_retention=" << FormatSize(c.wal_retention_bytes)
+    << " wal_segment_bytes=" << FormatSize(c.wal_segment_bytes)
+    << " checkpoint_interval=" << FormatDuration(c.checkpoint_interval)
+    << " parquet_compression=" << ParquetCompressionName(c.parquet_compression)
+    << " compaction_target=" << FormatSize(c.compaction_target_bytes)
     << " role=" << RoleName(c.role) << " replication_enabled=" << (c.replication_enabled ? "true" : "false")
     << " replication_mode=" << ReplicationModeName(c.replication_mode)
     << " min_acks=" << c.min_acks << " ack_timeout_ms=" << c.ack_timeout.count()

@@ -39,6 +39,12 @@ struct ServeConfig {
 
   wal::SyncPolicy wal_sync;                    // always
   uint64_t wal_retention_bytes = 256ull << 20; // newest WAL kept for follower catch-up
+  uint64_t wal_segment_bytes = 64ull << 20;    // hidden flag: tests use tiny segments
+
+  // Parquet storage (DESIGN.md §4).
+  std::chrono::milliseconds checkpoint_interval{60'000};  // 0 = only at clean shutdown
+  storage::Compression parquet_compression = storage::Compression::kZstd;
+  uint64_t compaction_target_bytes = 64ull << 20;  // merge adjacent small files up to this
 
   Role role = Role::kLeader;
   bool replication_enabled = false;            // ALLSOURCE_REPLICATION_ENABLED

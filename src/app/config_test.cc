@@ -356,6 +356,109 @@ TEST(ConfigValuesTest, Uints) {
   EXPECT_EQ(*ParseUint("18446744073709551615", 0, ~0ull), ~0ull);
 }
 
+TEST(ServeConfigTest, StorageSettingsDefaults) {
+  ServeConfig c = MustLoad({});
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::seconds(60));
+  EXPECT_EQ(c.parquet_compression, storage::Compression::kZstd);
+  EXPECT_EQ(c.compaction_target_bytes, 64ull << 20);
+  EXPECT_EQ(c.wal_segment_bytes, 64ull << 20);
+  std::string d = DescribeConfig(c);
+  EXPECT_NE(d.find("checkpoint_interval=1m"), std::string::npos) << d;
+  EXPECT_NE(d.find("parquet_compression=zstd"), std::string::npos) << d;
+}
+
+TEST(ServeConfigTest, StorageSettingsFromFlagsEnvAndFile) {
+  ServeConfig c = MustLoad({"--checkpoint-interval", "200ms", "--parquet-compression", "Snappy",
+                            "--compaction-target", "32MiB", "--wal-segment-bytes", "64KiB",
+                            "--wal-retention", "0"});
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::milliseconds(200));
+  EXPECT_EQ(c.parquet_compression, storage::Compression::kSnappy);
+  EXPECT_EQ(c.compaction_target_bytes, 32ull << 20);
+  EXPECT_EQ(c.wal_segment_bytes, 64ull << 10);
+  EXPECT_EQ(c.wal_retention_bytes, 0u);
+
+  EXPECT_EQ(MustLoad({"--checkpoint-interval", "0"}).checkpoint_interval.count(), 0);
+  c = MustLoad({}, {{"ANNAL_CHECKPOINT_INTERVAL", "5m"}, {"ANNAL_PARQUET_COMPRESSION", "none"},
+                    {"ANNAL_COMPACTION_TARGET", "1GiB"}});
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::minutes(5));
+  EXPECT_EQ(c.parquet_compression, storage::Compression::kNone);
+  EXPECT_EQ(c.compaction_target_bytes, 1ull << 30);
+
+  TempFile f("checkpoint_interval = \"1.5s\"\nparquet-compression = \"zstd\"\n"
+             "compaction_target = \"256MiB\"\n");
+  c = MustLoad({"--config", f.path()});
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.parquet_compression, storage::Compression::kZstd);
+  EXPECT_EQ(c.compaction_target_bytes, 256ull << 20);
+  // flag beats env beats file
+  c = MustLoad({"--config", f.path(), "--checkpoint-interval", "2s"},
+               {{"ANNAL_CHECKPOINT_INTERVAL", "3s"}});
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::seconds(2));
+  c = MustLoad({"--config", f.path()}, {{"ANNAL_CHECKPOINT_INTERVAL", "3s"}});
+  EXPECT_EQ(c.checkpoint_interval, std::chrono::seconds(3));
+}
+
+TEST(ServeConfigTest, BadStorageValuesNameTheSource) {
+  struct Case { std::vector<std::string> args; const char* flag; };
+  for (const Case& k : std::vector<Case>{
+           {{"--checkpoint-interval", "60"}, "--checkpoint-interval"},  // no unit
+           {{"--checkpoint-interval", "soon"}, "--checkpoint-interval"},
+           {{"--checkpoint-interval", "-1s"}, "--checkpoint-interval"},
+           {{"--checkpoint-interval", "1.0001s"}, "--checkpoint-interval"},
+           {{"--checkpoint-interval", "30d"}, "--checkpoint-interval"},
+           {{"--parquet-compression", "lz4"}, "--parquet-compression"},
+           {{"--parquet-compression", ""}, "--parquet-compression"},
+           {{"--compaction-target", "1KiB"}, "--compaction-target"},
+           {{"--compaction-target", "big"}, "--compaction-target"},
+           {{"--wal-segment-bytes", "10"}, "--wal-segment-bytes"},
+       }) {
+    std::string err = LoadError(k.args);
+    EXPECT_EQ(err.rfind(k.flag, 0), 0u) << "args " << k.args[0] << " " << k.args[1] << ": " << err;
+  }
+  std::string err = LoadError({"--checkpoint-interval", "60"});
+  EXPECT_NE(err.find("needs a unit"), std::string::npos) << err;
+  err = LoadError({}, {{"ANNAL_PARQUET_COMPRESSION", "gzip"}});
+  EXPECT_NE(err.find("environment variable ANNAL_PARQUET_COMPRESSION"), std::string::npos) << err;
+  EXPECT_NE(err.find("zstd, snappy or none"), std::string::npos) << err;
+  TempFile f("checkpoint_interval = 30\n");  // a TOML integer has no unit either
+  err = LoadError({"--config", f.path()});
+  EXPECT_NE(err.find("key 'checkpoint_interval'"), std::string::npos) << err;
+}
+
+TEST(ConfigValuesTest, Durations) {
+  using std::chrono::milliseconds;
+  auto dur = [](const char* t) {
+    auto r = ParseDuration(t, milliseconds(0), milliseconds(1ll << 40));
+    EXPECT_TRUE(r.ok()) << t << ": " << r.status().ToString();
+    return r.ok() ? r->count() : -1;
+  };
+  EXPECT_EQ(dur("0"), 0);
+  EXPECT_EQ(dur("0s"), 0);
+  EXPECT_EQ(dur("500ms"), 500);
+  EXPECT_EQ(dur("500 MS"), 500);
+  EXPECT_EQ(dur("30s"), 30000);
+  EXPECT_EQ(dur("1.5s"), 1500);
+  EXPECT_EQ(dur("0.25s"), 250);
+  EXPECT_EQ(dur("5m"), 300000);
+  EXPECT_EQ(dur("2min"), 120000);
+  EXPECT_EQ(dur("1h"), 3600000);
+  for (const char* bad : {"", "s", "10", "1.5ms", ".5s", "5.s", "1..5s", "-1s", "1e3ms", "1 d",
+                          "99999999999999999999h"})
+    EXPECT_FALSE(ParseDuration(bad, milliseconds(0), milliseconds(1ll << 40)).ok()) << bad;
+  EXPECT_FALSE(ParseDuration("2s", milliseconds(0), milliseconds(1000)).ok());
+  EXPECT_EQ(FormatDuration(milliseconds(60000)), "1m");
+  EXPECT_EQ(FormatDuration(milliseconds(1500)), "1500ms");
+  EXPECT_EQ(FormatDuration(milliseconds(0)), "0");
+}
+
+TEST(ConfigValuesTest, ParquetCompression) {
+  EXPECT_EQ(*ParseParquetCompression("ZSTD"), storage::Compression::kZstd);
+  EXPECT_EQ(*ParseParquetCompression("snappy"), storage::Compression::kSnappy);
+  EXPECT_EQ(*ParseParquetCompression("none"), storage::Compression::kNone);
+  EXPECT_FALSE(ParseParquetCompression("gzip").ok());
+  EXPECT_EQ(ParquetCompressionName(storage::Compression::kSnappy), "snappy");
+}
+
 TEST(DataDirLockTest, SecondLockFailsAndNamesTheHolder) {
   TempFile tmp("");
   std::filesystem::path dir = tmp.dir() / "data" / "nested";

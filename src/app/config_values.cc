@@ -124,6 +124,89 @@ Result<uint64_t> ParseSize(std::string_view text, uint64_t min, uint64_t max) {
   return static_cast<uint64_t>(bytes);
 }
 
+namespace {
+
+// "1.5" -> (15, 10): the digits of a decimal number without sign or exponent, scaled.
+bool ParseDecimal(std::string_view number, uint64_t* numerator, uint64_t* denominator) {
+  if (number.empty() || number.front() == '.' || number.back() == '.' ||
+      number.find('.') != number.rfind('.'))
+    return false;
+  uint64_t num = 0, den = 1;
+  bool fraction = false;
+  for (char c : number) {
+    if (c == '.') { fraction = true; continue; }
+    if (c < '0' || c > '9') return false;
+    if (num > (std::numeric_limits<uint64_t>::max() / 10 - 9) || den > 1'000'000'000'000ull)
+      return false;
+    num = num * 10 + static_cast<uint64_t>(c - '0');
+    if (fraction) den *= 10;
+  }
+  *numerator = num;
+  *denominator = den;
+  return true;
+}
+
+}  // namespace
+
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::chrono::milliseconds min,
+                                                std::chrono::milliseconds max) {
+  std::string_view t = Trim(text);
+  size_t i = 0;
+  while (i < t.size() && (std::isdigit(static_cast<unsigned char>(t[i])) || t[i] == '.')) ++i;
+  std::string_view number = t.substr(0, i);
+  std::string unit = Lower(Trim(t.substr(i)));
+  uint64_t num = 0, den = 1;
+  if (!ParseDecimal(number, &num, &den))
+    return InvalidArgument(Quoted(text) + " is not a duration (e.g. 500ms, 30s, 5m)");
+  uint64_t ms_per_unit = 0;
+  if (unit == "ms") ms_per_unit = 1;
+  else if (unit == "s") ms_per_unit = 1000;
+  else if (unit == "m" || unit == "min") ms_per_unit = 60'000;
+  else if (unit == "h") ms_per_unit = 3'600'000;
+  else if (unit.empty() && num == 0) ms_per_unit = 1;  // a bare 0 needs no unit
+  else if (unit.empty())
+    return InvalidArgument(Quoted(text) + " needs a unit: ms, s, m or h (e.g. " +
+                           std::string(number) + "s)");
+  else
+    return InvalidArgument(Quoted(text) + " has an unknown duration unit (use ms, s, m or h)");
+  if (num > std::numeric_limits<uint64_t>::max() / ms_per_unit)
+    return InvalidArgument(Quoted(text) + " is too large");
+  uint64_t scaled = num * ms_per_unit;
+  if (scaled % den != 0)
+    return InvalidArgument(Quoted(text) + " is not a whole number of milliseconds");
+  uint64_t ms = scaled / den;
+  if (ms < static_cast<uint64_t>(min.count()) || ms > static_cast<uint64_t>(max.count()))
+    return InvalidArgument(Quoted(text) + " is out of range (" + FormatDuration(min) + " - " +
+                           FormatDuration(max) + ")");
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
+
+Result<storage::Compression> ParseParquetCompression(std::string_view text) {
+  std::string v = Lower(Trim(text));
+  if (v == "zstd") return storage::Compression::kZstd;
+  if (v == "snappy") return storage::Compression::kSnappy;
+  if (v == "none") return storage::Compression::kNone;
+  return InvalidArgument(Quoted(text) + " is not a Parquet compression (expected zstd, snappy or none)");
+}
+
+std::string_view ParquetCompressionName(storage::Compression c) {
+  switch (c) {
+    case storage::Compression::kZstd: return "zstd";
+    case storage::Compression::kSnappy: return "snappy";
+    case storage::Compression::kNone: return "none";
+  }
+  return "zstd";
+}
+
+std::string FormatDuration(std::chrono::milliseconds d) {
+  int64_t ms = d.count();
+  if (ms == 0) return "0";
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 Result<std::string> ParseHostPort(std::string_view text) {
   std::string_view t = Trim(text);
   if (auto p = t.find("://"); p != std::string_view::npos) t.remove_prefix(p + 3);

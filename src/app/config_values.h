@@ -4,11 +4,13 @@
 // prefixes the flag, variable or file key.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "core/status.h"
+#include "storage/parquet/event_file.h"
 
 namespace annal::app {
 
@@ -32,6 +34,13 @@ Result<uint16_t> ParsePort(std::string_view text, bool allow_zero);
 // case-insensitive: B; K/KiB, M/MiB, G/GiB, T/TiB are powers of 1024; KB, MB, GB, TB are powers
 // of 1000. A space between number and unit is allowed. Result must be in [min, max].
 Result<uint64_t> ParseSize(std::string_view text, uint64_t min, uint64_t max);
+// A duration: a number and a unit, "500ms", "30s", "1.5s", "5m", "1h" (units ms, s, m, h,
+// case-insensitive, optional space), or a bare "0". Must be a whole number of milliseconds
+// in [min, max].
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::chrono::milliseconds min,
+                                                std::chrono::milliseconds max);
+// "zstd" | "snappy" | "none", case-insensitive: the Parquet page compression.
+Result<storage::Compression> ParseParquetCompression(std::string_view text);
 // "host:port" with a non-empty host and a port 1-65535. Accepts "[v6addr]:port" and an optional
 // "scheme://" prefix and trailing "/" (AllSource's ALLSOURCE_LEADER_URL is sometimes a URL);
 // returns the normalized "host:port".
@@ -43,5 +52,8 @@ std::string_view ReplicationModeName(ReplicationMode m);
 std::string_view AckTimeoutActionName(AckTimeoutAction a);
 // "256 MiB", "1 GiB", "1000 B": exact when possible.
 std::string FormatSize(uint64_t bytes);
+// "60s", "500ms", "5m", "0": the largest unit that is exact.
+std::string FormatDuration(std::chrono::milliseconds d);
+std::string_view ParquetCompressionName(storage::Compression c);
 
 }  // namespace annal::app

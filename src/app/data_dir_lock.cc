@@ -8,6 +8,19 @@
 #include <string>
 
 namespace annal::app {
+namespace {
+
+// The PID a server wrote into LOCK, or "" when there is none.
+std::string LockHolderPid(int fd) {
+  char buf[32] = {};
+  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return {};
+  std::string holder(buf, static_cast<size_t>(n));
+  while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+  return holder;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::filesystem::path& data_dir) {
   std::error_code ec;
@@ -24,12 +37,14 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::filesystem:
     int err = errno;
     std::string holder;
     if (err == EWOULDBLOCK) {
-      char buf[32] = {};
-      ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-      if (n > 0) {
-        holder.assign(buf, static_cast<size_t>(n));
-        while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      // Readers (inspect, export) hold it shared; a server holds it exclusively.
+      if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        ::close(fd);
+        return IOError("data dir " + data_dir.string() +
+                       " is being read by `annal inspect` or `annal export`; start the server "
+                       "when they have finished (" + path.string() + " is locked)");
       }
+      holder = LockHolderPid(fd);
     }
     ::close(fd);
     if (err == EWOULDBLOCK)
@@ -44,6 +59,25 @@ Result<std::unique_ptr<DataDirLock>> DataDirLock::Acquire(const std::filesystem:
     int err = errno;
     ::close(fd);
     return ErrnoError("data dir " + data_dir.string() + " is not writable: LOCK", err);
+  }
+  return std::unique_ptr<DataDirLock>(new DataDirLock(std::move(path), fd));
+}
+
+Result<std::unique_ptr<DataDirLock>> DataDirLock::AcquireShared(const std::filesystem::path& data_dir) {
+  std::filesystem::path path = data_dir / "LOCK";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::unique_ptr<DataDirLock>(new DataDirLock(std::move(path), -1));
+    return ErrnoError("data dir " + data_dir.string() + ": open LOCK", errno);
+  }
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    int err = errno;
+    std::string holder = err == EWOULDBLOCK ? LockHolderPid(fd) : std::string();
+    ::close(fd);
+    if (err == EWOULDBLOCK)
+      return Unavailable("data dir " + data_dir.string() + " is in use by a running annal server" +
+                         (holder.empty() ? std::string() : " (pid " + holder + ")"));
+    return ErrnoError("data dir " + data_dir.string() + ": flock LOCK", err);
   }
   return std::unique_ptr<DataDirLock>(new DataDirLock(std::move(path), fd));
 }

@@ -16,6 +16,13 @@ class DataDirLock {
   // naming the directory (and the holder's PID when known) if another process holds it, or if
   // the directory cannot be created or written.
   static Result<std::unique_ptr<DataDirLock>> Acquire(const std::filesystem::path& data_dir);
+
+  // For readers of a stopped server's files (`annal inspect`, `annal export`): takes a SHARED
+  // lock without waiting, so that no server can start on the directory while they read (and
+  // several readers can run at once). Creates and writes nothing: when there is no LOCK file
+  // (no server ever ran here) the returned object holds no lock. Unavailable, naming the
+  // server's PID when known, if a server holds the lock.
+  static Result<std::unique_ptr<DataDirLock>> AcquireShared(const std::filesystem::path& data_dir);
   ~DataDirLock();  // releases the lock (the file stays)
   DataDirLock(const DataDirLock&) = delete;
   DataDirLock& operator=(const DataDirLock&) = delete;

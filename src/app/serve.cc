@@ -49,6 +49,11 @@ int RunServe(const ServeConfig& config) {
   store::StoreOptions store_options;
   store_options.data_dir = data_dir;
   store_options.wal_sync = config.wal_sync;
+  store_options.wal_segment_bytes = config.wal_segment_bytes;
+  store_options.wal_retention_bytes = config.wal_retention_bytes;
+  store_options.checkpoint_interval = config.checkpoint_interval;
+  store_options.parquet.compression = config.parquet_compression;
+  store_options.compaction.target_bytes = config.compaction_target_bytes;
   store_options.max_query_results = config.max_query_results;
   store_options.on_group_commit = [&metrics](double fsync_seconds, size_t group_records) {
     metrics.WalGroupCommit(fsync_seconds, group_records);
@@ -60,6 +65,14 @@ int RunServe(const ServeConfig& config) {
     return kExitFailure;
   }
   metrics.StorageEvents((*store)->GetStats().total_events);
+  {
+    store::StorageStats st = (*store)->storage_stats();
+    spdlog::info("storage: checkpoint LSN {}, {} Parquet files ({} bytes); checkpoints every {}",
+                 st.checkpoint_lsn.value(), st.files, st.bytes,
+                 config.checkpoint_interval.count() == 0
+                     ? std::string("(off: only at shutdown)")
+                     : FormatDuration(config.checkpoint_interval));
+  }
 
   http::ServerOptions server_options;
   server_options.host = config.host;
