@@ -212,10 +212,18 @@ Result<Uuid> ReadUuid(value& v, const std::string& path) {
   return *id;
 }
 
+// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z in microseconds since 1970.
+constexpr TimestampMicros kMinEventTimestamp = -62'135'596'800LL * 1'000'000;
+constexpr TimestampMicros kMaxEventTimestamp = 253'402'300'800LL * 1'000'000 - 1;
+
 Result<TimestampMicros> ReadEventTimestamp(value& v, const std::string& path) {
   ANNAL_ASSIGN_OR_RETURN(std::string_view s, json::StringValue(v, path));
   auto t = ParseRfc3339(s);
   if (!t) return InvalidArgument(path + " is not an RFC 3339 timestamp");
+  // An offset can push a 4-digit year out of 0001..9999, which RFC 3339 cannot write back:
+  // the entry could not be re-sent or re-read, so it is refused here.
+  if (*t < kMinEventTimestamp || *t > kMaxEventTimestamp)
+    return InvalidArgument(path + " is outside years 0001..9999");
   return *t;
 }
 

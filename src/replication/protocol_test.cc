@@ -190,6 +190,12 @@ TEST(ReplicationProtocol, RejectsBadLines) {
       {wal("1", "1",
            R"("event":{"id":"0190f7b2-1c2d-7e3f-8a4b-5c6d7e8f9a0b","event_type":"a","entity_id":"b","payload":{},"timestamp":"yesterday"})"),
        StatusCode::kInvalidArgument},
+      {wal("1", "1",
+           R"("event":{"id":"0190f7b2-1c2d-7e3f-8a4b-5c6d7e8f9a0b","event_type":"a","entity_id":"b","payload":{},"timestamp":"0000-01-01T00:00:00+01:00"})"),
+       StatusCode::kInvalidArgument},  // year 0 cannot be written back
+      {wal("1", "1",
+           R"("event":{"id":"0190f7b2-1c2d-7e3f-8a4b-5c6d7e8f9a0b","event_type":"a","entity_id":"b","payload":{},"timestamp":"9999-12-31T23:59:59-01:00"})"),
+       StatusCode::kInvalidArgument},  // year 10000
       {long_line, StatusCode::kTooLarge},
   };
   for (const auto& c : cases) {
