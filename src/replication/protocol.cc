@@ -109,12 +109,13 @@ Result<uint64_t> ReadUint(value& v, const std::string& path) {
   ANNAL_ASSIGN_OR_RETURN(json_type t, TypeOf(v));
   if (t != json_type::number) return WrongShape(path + " must be a non-negative integer");
   std::string_view raw = v.raw_json_token();
-  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' ||
-                          raw.back() == '\n'))
+  while (!raw.empty() &&
+         (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
     raw.remove_suffix(1);
   if (!raw.empty() && raw.front() == '-') {
     // "-0" is an integer zero in JSON; anything else negative is a broken peer.
-    if (raw != "-0") return InvalidArgument(path + " must not be negative (got " + std::string(raw) + ")");
+    if (raw != "-0")
+      return InvalidArgument(path + " must not be negative (got " + std::string(raw) + ")");
     return uint64_t{0};
   }
   uint64_t n = 0;
@@ -135,12 +136,13 @@ Result<int64_t> ReadInt(value& v, const std::string& path) {
   ANNAL_ASSIGN_OR_RETURN(json_type t, TypeOf(v));
   if (t != json_type::number) return WrongShape(path + " must be an integer");
   std::string_view raw = v.raw_json_token();
-  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' ||
-                          raw.back() == '\n'))
+  while (!raw.empty() &&
+         (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\r' || raw.back() == '\n'))
     raw.remove_suffix(1);
   int64_t n = 0;
   auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + raw.size(), n);
-  if (ec != std::errc() || ptr != raw.data() + raw.size()) return WrongShape(path + " must be an integer");
+  if (ec != std::errc() || ptr != raw.data() + raw.size())
+    return WrongShape(path + " must be an integer");
   return n;
 }
 
@@ -229,46 +231,73 @@ Result<TimestampMicros> ReadEventTimestamp(value& v, const std::string& path) {
 
 Status ReadEvent(object& obj, WalEvent& e) {
   static constexpr std::array<std::string_view, 9> kFields = {
-      "id", "event_type", "entity_id", "tenant_id", "payload",
-      "timestamp", "metadata", "version", "entity_version"};
+      "id",        "event_type", "entity_id", "tenant_id",     "payload",
+      "timestamp", "metadata",   "version",   "entity_version"};
   const std::string where = "data.event";
-  return ForEachField(obj, where, kFields, Bits({0, 1, 2, 4, 5}), [&](size_t i, value& v) -> Status {
-    const std::string path = Path(where, kFields[i]);
-    switch (i) {
-      case 0: { ANNAL_ASSIGN_OR_RETURN(e.id, ReadUuid(v, path)); break; }
-      case 1: { ANNAL_ASSIGN_OR_RETURN(e.event_type, ReadString(v, path)); break; }
-      case 2: { ANNAL_ASSIGN_OR_RETURN(e.entity_id, ReadString(v, path)); break; }
-      case 3: {
-        // AllSource's tenant_id has a serde default; absent or null means "default".
-        if (!IsNull(v)) { ANNAL_ASSIGN_OR_RETURN(e.tenant_id, ReadString(v, path)); }
-        break;
-      }
-      case 4: { ANNAL_ASSIGN_OR_RETURN(e.payload, ReadJsonText(v)); break; }
-      case 5: { ANNAL_ASSIGN_OR_RETURN(e.timestamp, ReadEventTimestamp(v, path)); break; }
-      case 6: {
-        if (!IsNull(v)) { ANNAL_ASSIGN_OR_RETURN(e.metadata, ReadJsonText(v)); }
-        break;
-      }
-      case 7: { ANNAL_ASSIGN_OR_RETURN(e.version, ReadInt(v, path)); break; }
-      case 8: {
-        if (!IsNull(v)) {
-          ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
-          e.entity_version = EntityVersion(n);
-        }
-        break;
-      }
-    }
-    return Status::Ok();
-  });
+  return ForEachField(obj, where, kFields, Bits({0, 1, 2, 4, 5}),
+                      [&](size_t i, value& v) -> Status {
+                        const std::string path = Path(where, kFields[i]);
+                        switch (i) {
+                          case 0: {
+                            ANNAL_ASSIGN_OR_RETURN(e.id, ReadUuid(v, path));
+                            break;
+                          }
+                          case 1: {
+                            ANNAL_ASSIGN_OR_RETURN(e.event_type, ReadString(v, path));
+                            break;
+                          }
+                          case 2: {
+                            ANNAL_ASSIGN_OR_RETURN(e.entity_id, ReadString(v, path));
+                            break;
+                          }
+                          case 3: {
+                            // AllSource's tenant_id has a serde default; absent or null means
+                            // "default".
+                            if (!IsNull(v)) {
+                              ANNAL_ASSIGN_OR_RETURN(e.tenant_id, ReadString(v, path));
+                            }
+                            break;
+                          }
+                          case 4: {
+                            ANNAL_ASSIGN_OR_RETURN(e.payload, ReadJsonText(v));
+                            break;
+                          }
+                          case 5: {
+                            ANNAL_ASSIGN_OR_RETURN(e.timestamp, ReadEventTimestamp(v, path));
+                            break;
+                          }
+                          case 6: {
+                            if (!IsNull(v)) {
+                              ANNAL_ASSIGN_OR_RETURN(e.metadata, ReadJsonText(v));
+                            }
+                            break;
+                          }
+                          case 7: {
+                            ANNAL_ASSIGN_OR_RETURN(e.version, ReadInt(v, path));
+                            break;
+                          }
+                          case 8: {
+                            if (!IsNull(v)) {
+                              ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
+                              e.entity_version = EntityVersion(n);
+                            }
+                            break;
+                          }
+                        }
+                        return Status::Ok();
+                      });
 }
 
 Status ReadWalData(object& obj, WalEntry& m, uint64_t& sequence) {
-  static constexpr std::array<std::string_view, 4> kFields = {"sequence", "wal_timestamp",
-                                                              "event", "checksum"};
+  static constexpr std::array<std::string_view, 4> kFields = {"sequence", "wal_timestamp", "event",
+                                                              "checksum"};
   return ForEachField(obj, "data", kFields, Bits({0, 1, 2, 3}), [&](size_t i, value& v) -> Status {
     const std::string path = Path("data", kFields[i]);
     switch (i) {
-      case 0: { ANNAL_ASSIGN_OR_RETURN(sequence, ReadUint(v, path)); break; }
+      case 0: {
+        ANNAL_ASSIGN_OR_RETURN(sequence, ReadUint(v, path));
+        break;
+      }
       case 1: {
         ANNAL_ASSIGN_OR_RETURN(std::string_view s, json::StringValue(v, path));
         auto t = ParseWalTimestamp(s);
@@ -281,7 +310,10 @@ Status ReadWalData(object& obj, WalEntry& m, uint64_t& sequence) {
         ANNAL_RETURN_IF_ERROR(ReadEvent(ev, m.event));
         break;
       }
-      case 3: { ANNAL_ASSIGN_OR_RETURN(m.checksum, ReadU32(v, path)); break; }
+      case 3: {
+        ANNAL_ASSIGN_OR_RETURN(m.checksum, ReadU32(v, path));
+        break;
+      }
     }
     return Status::Ok();
   });
@@ -293,22 +325,23 @@ Result<Message> ReadSubscribe(object& root) {
   static constexpr std::array<std::string_view, 5> kFields = {"type", "last_offset", "epoch",
                                                               "node_id", "protocol"};
   Subscribe m;
-  ANNAL_RETURN_IF_ERROR(ForEachField(root, "subscribe", kFields, Bits({0, 1}), [&](size_t i, value& v) -> Status {
-    const std::string path = Path("subscribe", kFields[i]);
-    if (i == 0 || IsNull(v)) return Status::Ok();
-    if (i == 1) {
-      ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
-      m.last_offset = Lsn(n);
-    } else if (i == 2) {
-      ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
-      m.epoch = Epoch(n);
-    } else if (i == 3) {
-      ANNAL_ASSIGN_OR_RETURN(m.node_id, ReadString(v, path));
-    } else {
-      ANNAL_ASSIGN_OR_RETURN(m.protocol, ReadString(v, path));
-    }
-    return Status::Ok();
-  }));
+  ANNAL_RETURN_IF_ERROR(
+      ForEachField(root, "subscribe", kFields, Bits({0, 1}), [&](size_t i, value& v) -> Status {
+        const std::string path = Path("subscribe", kFields[i]);
+        if (i == 0 || IsNull(v)) return Status::Ok();
+        if (i == 1) {
+          ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
+          m.last_offset = Lsn(n);
+        } else if (i == 2) {
+          ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
+          m.epoch = Epoch(n);
+        } else if (i == 3) {
+          ANNAL_ASSIGN_OR_RETURN(m.node_id, ReadString(v, path));
+        } else {
+          ANNAL_ASSIGN_OR_RETURN(m.protocol, ReadString(v, path));
+        }
+        return Status::Ok();
+      }));
   return Message(std::move(m));
 }
 
@@ -318,12 +351,13 @@ Result<Message> ReadSingleOffset(object& root, std::string_view type, std::strin
                                  Lsn M::*member) {
   const std::array<std::string_view, 2> fields = {"type", name};
   M m;
-  ANNAL_RETURN_IF_ERROR(ForEachField(root, type, fields, Bits({0, 1}), [&](size_t i, value& v) -> Status {
-    if (i == 0) return Status::Ok();
-    ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, Path(type, name)));
-    m.*member = Lsn(n);
-    return Status::Ok();
-  }));
+  ANNAL_RETURN_IF_ERROR(
+      ForEachField(root, type, fields, Bits({0, 1}), [&](size_t i, value& v) -> Status {
+        if (i == 0) return Status::Ok();
+        ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, Path(type, name)));
+        m.*member = Lsn(n);
+        return Status::Ok();
+      }));
   return Message(std::move(m));
 }
 
@@ -333,34 +367,39 @@ Result<Message> ReadWalEntry(object& root) {
   WalEntry m;
   uint64_t offset = 0;
   uint64_t sequence = 0;
-  ANNAL_RETURN_IF_ERROR(ForEachField(root, "wal_entry", kFields, Bits({0, 1, 2}), [&](size_t i, value& v) -> Status {
-    const std::string path = Path("wal_entry", kFields[i]);
-    switch (i) {
-      case 0: break;
-      case 1: { ANNAL_ASSIGN_OR_RETURN(offset, ReadUint(v, path)); break; }
-      case 2: {
-        ANNAL_ASSIGN_OR_RETURN(object data, ReadObjectValue(v, path));
-        ANNAL_RETURN_IF_ERROR(ReadWalData(data, m, sequence));
-        break;
-      }
-      case 3: {
-        if (IsNull(v)) break;
-        ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
-        m.epoch = Epoch(n);
-        break;
-      }
-      case 4: {
-        if (IsNull(v)) break;
-        ANNAL_ASSIGN_OR_RETURN(m.crc32c, ReadU32(v, path));
-        break;
-      }
-    }
-    return Status::Ok();
-  }));
+  ANNAL_RETURN_IF_ERROR(
+      ForEachField(root, "wal_entry", kFields, Bits({0, 1, 2}), [&](size_t i, value& v) -> Status {
+        const std::string path = Path("wal_entry", kFields[i]);
+        switch (i) {
+          case 0:
+            break;
+          case 1: {
+            ANNAL_ASSIGN_OR_RETURN(offset, ReadUint(v, path));
+            break;
+          }
+          case 2: {
+            ANNAL_ASSIGN_OR_RETURN(object data, ReadObjectValue(v, path));
+            ANNAL_RETURN_IF_ERROR(ReadWalData(data, m, sequence));
+            break;
+          }
+          case 3: {
+            if (IsNull(v)) break;
+            ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
+            m.epoch = Epoch(n);
+            break;
+          }
+          case 4: {
+            if (IsNull(v)) break;
+            ANNAL_ASSIGN_OR_RETURN(m.crc32c, ReadU32(v, path));
+            break;
+          }
+        }
+        return Status::Ok();
+      }));
   // Two numbers for one LSN: if they disagree we cannot know which entry this is.
   if (offset != sequence)
-    return InvalidArgument("wal_entry.offset " + std::to_string(offset) +
-                           " != data.sequence " + std::to_string(sequence));
+    return InvalidArgument("wal_entry.offset " + std::to_string(offset) + " != data.sequence " +
+                           std::to_string(sequence));
   m.offset = Lsn(offset);
   return Message(std::move(m));
 }
@@ -368,50 +407,62 @@ Result<Message> ReadWalEntry(object& root) {
 Result<Message> ReadSnapshotStart(object& root) {
   static constexpr std::array<std::string_view, 2> kFields = {"type", "parquet_files"};
   SnapshotStart m;
-  ANNAL_RETURN_IF_ERROR(ForEachField(root, "snapshot_start", kFields, Bits({0, 1}), [&](size_t i, value& v) -> Status {
-    if (i == 0) return Status::Ok();
-    const std::string path = "snapshot_start.parquet_files";
-    ANNAL_ASSIGN_OR_RETURN(json_type t, TypeOf(v));
-    if (t != json_type::array) return WrongShape(path + " must be an array of strings");
-    simdjson::ondemand::array arr;
-    if (auto e = v.get_array().get(arr)) return EngineError(e);
-    for (auto element_result : arr) {
-      value element;
-      if (auto e = std::move(element_result).get(element)) return EngineError(e);
-      ANNAL_ASSIGN_OR_RETURN(std::string name, ReadString(element, path + "[]"));
-      m.parquet_files.push_back(std::move(name));
-    }
-    return Status::Ok();
-  }));
+  ANNAL_RETURN_IF_ERROR(ForEachField(
+      root, "snapshot_start", kFields, Bits({0, 1}), [&](size_t i, value& v) -> Status {
+        if (i == 0) return Status::Ok();
+        const std::string path = "snapshot_start.parquet_files";
+        ANNAL_ASSIGN_OR_RETURN(json_type t, TypeOf(v));
+        if (t != json_type::array) return WrongShape(path + " must be an array of strings");
+        simdjson::ondemand::array arr;
+        if (auto e = v.get_array().get(arr)) return EngineError(e);
+        for (auto element_result : arr) {
+          value element;
+          if (auto e = std::move(element_result).get(element)) return EngineError(e);
+          ANNAL_ASSIGN_OR_RETURN(std::string name, ReadString(element, path + "[]"));
+          m.parquet_files.push_back(std::move(name));
+        }
+        return Status::Ok();
+      }));
   return Message(std::move(m));
 }
 
 Result<Message> ReadSnapshotChunk(object& root) {
-  static constexpr std::array<std::string_view, 6> kFields = {"type", "filename", "data",
-                                                              "chunk_offset", "is_last", "crc32c"};
+  static constexpr std::array<std::string_view, 6> kFields = {"type",         "filename", "data",
+                                                              "chunk_offset", "is_last",  "crc32c"};
   SnapshotChunk m;
-  ANNAL_RETURN_IF_ERROR(ForEachField(root, "snapshot_chunk", kFields, Bits({0, 1, 2, 3, 4}), [&](size_t i, value& v) -> Status {
-    const std::string path = Path("snapshot_chunk", kFields[i]);
-    switch (i) {
-      case 0: break;
-      case 1: { ANNAL_ASSIGN_OR_RETURN(m.filename, ReadString(v, path)); break; }
-      case 2: {
-        ANNAL_ASSIGN_OR_RETURN(std::string_view text, json::StringValue(v, path));
-        auto bytes = base64::Decode(text);
-        if (!bytes) return InvalidArgument(path + " is not padded standard base64");
-        m.data = std::move(*bytes);
-        break;
-      }
-      case 3: { ANNAL_ASSIGN_OR_RETURN(m.chunk_offset, ReadUint(v, path)); break; }
-      case 4: { ANNAL_ASSIGN_OR_RETURN(m.is_last, ReadBool(v, path)); break; }
-      case 5: {
-        if (IsNull(v)) break;
-        ANNAL_ASSIGN_OR_RETURN(m.crc32c, ReadU32(v, path));
-        break;
-      }
-    }
-    return Status::Ok();
-  }));
+  ANNAL_RETURN_IF_ERROR(ForEachField(
+      root, "snapshot_chunk", kFields, Bits({0, 1, 2, 3, 4}), [&](size_t i, value& v) -> Status {
+        const std::string path = Path("snapshot_chunk", kFields[i]);
+        switch (i) {
+          case 0:
+            break;
+          case 1: {
+            ANNAL_ASSIGN_OR_RETURN(m.filename, ReadString(v, path));
+            break;
+          }
+          case 2: {
+            ANNAL_ASSIGN_OR_RETURN(std::string_view text, json::StringValue(v, path));
+            auto bytes = base64::Decode(text);
+            if (!bytes) return InvalidArgument(path + " is not padded standard base64");
+            m.data = std::move(*bytes);
+            break;
+          }
+          case 3: {
+            ANNAL_ASSIGN_OR_RETURN(m.chunk_offset, ReadUint(v, path));
+            break;
+          }
+          case 4: {
+            ANNAL_ASSIGN_OR_RETURN(m.is_last, ReadBool(v, path));
+            break;
+          }
+          case 5: {
+            if (IsNull(v)) break;
+            ANNAL_ASSIGN_OR_RETURN(m.crc32c, ReadU32(v, path));
+            break;
+          }
+        }
+        return Status::Ok();
+      }));
   return Message(std::move(m));
 }
 
@@ -443,7 +494,8 @@ Result<Message> DecodeDocument(simdjson::padded_string& buf) {
   if (type == "ack") return ReadSingleOffset<Ack>(root, "ack", "offset", &Ack::offset);
   if (type == "wal_entry") return ReadWalEntry(root);
   if (type == "caught_up")
-    return ReadSingleOffset<CaughtUp>(root, "caught_up", "current_offset", &CaughtUp::current_offset);
+    return ReadSingleOffset<CaughtUp>(root, "caught_up", "current_offset",
+                                      &CaughtUp::current_offset);
   if (type == "snapshot_start") return ReadSnapshotStart(root);
   if (type == "snapshot_chunk") return ReadSnapshotChunk(root);
   if (type == "snapshot_end")
@@ -457,8 +509,8 @@ Result<Message> DecodeDocument(simdjson::padded_string& buf) {
 
 std::string_view MessageTypeName(const Message& m) {
   static constexpr std::array<std::string_view, 7> kNames = {
-      "subscribe", "ack", "wal_entry", "caught_up", "snapshot_start", "snapshot_chunk",
-      "snapshot_end"};
+      "subscribe",      "ack",         "wal_entry", "caught_up", "snapshot_start",
+      "snapshot_chunk", "snapshot_end"};
   static_assert(std::variant_size_v<Message> == kNames.size());
   return kNames[m.index()];
 }

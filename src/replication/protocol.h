@@ -34,9 +34,9 @@ inline constexpr std::string_view kAnnalProtocolV1 = "annal/1";
 // follower -> leader, first line. last_offset = highest LSN durable on the follower (0: none).
 struct Subscribe {
   Lsn last_offset;
-  std::optional<Epoch> epoch;             // Annal: epoch of the follower's last entry
-  std::optional<std::string> node_id;     // Annal: who is asking (logs, lag reports)
-  std::optional<std::string> protocol;    // Annal: "annal/1" enables Annal-only messages
+  std::optional<Epoch> epoch;           // Annal: epoch of the follower's last entry
+  std::optional<std::string> node_id;   // Annal: who is asking (logs, lag reports)
+  std::optional<std::string> protocol;  // Annal: "annal/1" enables Annal-only messages
   friend bool operator==(const Subscribe&, const Subscribe&) = default;
 };
 
@@ -51,11 +51,11 @@ struct WalEvent {
   Uuid id;
   std::string event_type;
   std::string entity_id;
-  std::string tenant_id{"default"};        // AllSource may omit it; then "default"
-  std::string payload;                     // minified JSON text
-  std::optional<std::string> metadata;     // minified JSON text; nullopt for absent or null
-  TimestampMicros timestamp = 0;           // RFC 3339 on the wire; sub-microseconds truncated
-  int64_t version = 1;                     // event schema version
+  std::string tenant_id{"default"};             // AllSource may omit it; then "default"
+  std::string payload;                          // minified JSON text
+  std::optional<std::string> metadata;          // minified JSON text; nullopt for absent or null
+  TimestampMicros timestamp = 0;                // RFC 3339 on the wire; sub-microseconds truncated
+  int64_t version = 1;                          // event schema version
   std::optional<EntityVersion> entity_version;  // Annal: position in its entity stream
   friend bool operator==(const WalEvent&, const WalEvent&) = default;
 };
@@ -66,9 +66,9 @@ struct WalEntry {
   Lsn offset;
   WalTimestamp wal_timestamp;
   WalEvent event;
-  uint32_t checksum = 0;                   // AllSource CRC-32, see wal_entry.h
-  std::optional<Epoch> epoch;              // Annal: leadership term that wrote the entry
-  std::optional<uint32_t> crc32c;          // Annal: CRC-32C over the whole event
+  uint32_t checksum = 0;           // AllSource CRC-32, see wal_entry.h
+  std::optional<Epoch> epoch;      // Annal: leadership term that wrote the entry
+  std::optional<uint32_t> crc32c;  // Annal: CRC-32C over the whole event
   friend bool operator==(const WalEntry&, const WalEntry&) = default;
 };
 
@@ -87,10 +87,10 @@ struct SnapshotStart {
 // leader -> follower: raw bytes [chunk_offset, chunk_offset + data.size()) of `filename`.
 struct SnapshotChunk {
   std::string filename;
-  std::string data;                        // raw bytes; base64 (RFC 4648, padded) on the wire
+  std::string data;  // raw bytes; base64 (RFC 4648, padded) on the wire
   uint64_t chunk_offset = 0;
   bool is_last = false;
-  std::optional<uint32_t> crc32c;          // Annal: CRC-32C of the whole file, on the last chunk
+  std::optional<uint32_t> crc32c;  // Annal: CRC-32C of the whole file, on the last chunk
   friend bool operator==(const SnapshotChunk&, const SnapshotChunk&) = default;
 };
 

@@ -10,7 +10,8 @@
 namespace annal::replication {
 namespace {
 
-// 2026-11-21 14:03:07 UTC; python3 -c 'import calendar; print(calendar.timegm((2026,11,21,14,3,7)))'
+// 2026-11-21 14:03:07 UTC; python3 -c 'import calendar;
+// print(calendar.timegm((2026,11,21,14,3,7)))'
 constexpr int64_t kSecs = 1795269787;
 constexpr TimestampMicros kT = kSecs * 1'000'000 + 123'000;  // .123
 
@@ -100,7 +101,8 @@ TEST(ReplicationProtocol, DecodesAllSourceLines) {
       R"("payload":{ "name" : "Ann" },"timestamp":"2024-01-01T00:00:00.123456789Z",)"
       R"("metadata":null,"version":1},"checksum":787345471},"future_field":[1,{"x":2}]})"
       "\n";
-  // 787345471: python3 -c 'import zlib; print(zlib.crc32(b"12024-01-01 00:00:00 UTC00000000-0000-0000-0000-000000000000"))'
+  // 787345471: python3 -c 'import zlib; print(zlib.crc32(b"12024-01-01 00:00:00
+  // UTC00000000-0000-0000-0000-000000000000"))'
   auto r = DecodeLine(line);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const auto& w = std::get<WalEntry>(*r);
@@ -113,8 +115,8 @@ TEST(ReplicationProtocol, DecodesAllSourceLines) {
   auto e = EventFromWalEntry(w);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ(e->sequence, Lsn(1));
-  EXPECT_EQ(e->epoch, Epoch(0));                     // unknown: AllSource has no epochs
-  EXPECT_EQ(e->entity_version, EntityVersion(0));    // unknown: the follower assigns it
+  EXPECT_EQ(e->epoch, Epoch(0));                   // unknown: AllSource has no epochs
+  EXPECT_EQ(e->entity_version, EntityVersion(0));  // unknown: the follower assigns it
 
   for (const char* l : {
            R"({"type":"ack","offset":3})",
@@ -130,8 +132,8 @@ TEST(ReplicationProtocol, DecodesAllSourceLines) {
 }
 
 TEST(ReplicationProtocol, RejectsBadLines) {
-  const std::string long_line = "{\"type\":\"ack\",\"offset\":1,\"pad\":\"" +
-                                std::string(kMaxLineBytes, 'x') + "\"}";
+  const std::string long_line =
+      "{\"type\":\"ack\",\"offset\":1,\"pad\":\"" + std::string(kMaxLineBytes, 'x') + "\"}";
   struct Case {
     std::string line;
     StatusCode code;
@@ -145,12 +147,12 @@ TEST(ReplicationProtocol, RejectsBadLines) {
   const std::vector<Case> cases = {
       {"", StatusCode::kMalformed},
       {"garbage", StatusCode::kMalformed},
-      {R"({"type":"ack","offset":1)", StatusCode::kMalformed},           // truncated
-      {R"({"type":"ack","offset":1} {})", StatusCode::kMalformed},       // two values
-      {"{\"type\":\"ack\",\n\"offset\":1}", StatusCode::kMalformed},     // raw newline
+      {R"({"type":"ack","offset":1)", StatusCode::kMalformed},            // truncated
+      {R"({"type":"ack","offset":1} {})", StatusCode::kMalformed},        // two values
+      {"{\"type\":\"ack\",\n\"offset\":1}", StatusCode::kMalformed},      // raw newline
       {R"({"type":"ack","offset":1,"x":[1,}})", StatusCode::kMalformed},  // bad unknown field
       {"[1,2]", StatusCode::kWrongShape},
-      {R"({"offset":1})", StatusCode::kWrongShape},                      // no type
+      {R"({"offset":1})", StatusCode::kWrongShape},  // no type
       {R"({"type":7,"offset":1})", StatusCode::kWrongShape},
       {R"({"type":"nope","offset":1})", StatusCode::kInvalidArgument},
       {R"({"type":"ack"})", StatusCode::kWrongShape},
@@ -176,7 +178,7 @@ TEST(ReplicationProtocol, RejectsBadLines) {
        StatusCode::kWrongShape},
       {R"({"type":"snapshot_chunk","filename":"a","data":"","chunk_offset":0,"is_last":true,"crc32c":4294967296})",
        StatusCode::kWrongShape},
-      {wal("1", "1", ev), StatusCode::kOk},  // the baseline the next cases break
+      {wal("1", "1", ev), StatusCode::kOk},               // the baseline the next cases break
       {wal("1", "2", ev), StatusCode::kInvalidArgument},  // offset != sequence
       {wal("-1", "-1", ev), StatusCode::kInvalidArgument},
       {wal("1", "1", R"("event":[])"), StatusCode::kWrongShape},
@@ -212,7 +214,8 @@ TEST(ReplicationProtocol, RejectsBadLines) {
 }
 
 TEST(ReplicationChecksum, Crc32IeeeMatchesZlib) {
-  // python3 -c 'import zlib; print(zlib.crc32(b"123456789"))'  -> 3421780262 (the CRC-32 check value)
+  // python3 -c 'import zlib; print(zlib.crc32(b"123456789"))'  -> 3421780262 (the CRC-32 check
+  // value)
   EXPECT_EQ(crc32_ieee::Value("123456789"), 3421780262u);
   EXPECT_EQ(crc32_ieee::Value(""), 0u);
   const uint32_t first = crc32_ieee::Value("12345");
@@ -220,10 +223,14 @@ TEST(ReplicationChecksum, Crc32IeeeMatchesZlib) {
 }
 
 TEST(ReplicationChecksum, AllSourceKnownValue) {
-  // python3 -c 'import zlib; print(zlib.crc32(b"422026-11-21 14:03:07.123 UTC0190f7b2-1c2d-7e3f-8a4b-5c6d7e8f9a0b"))'
-  EXPECT_EQ(AllSourceChecksum(Lsn(42), kT, Id("0190F7B2-1C2D-7E3F-8A4B-5C6D7E8F9A0B")), 3337028224u);
-  // python3 -c 'import zlib; print(zlib.crc32(b"12024-01-01 00:00:00 UTC00000000-0000-0000-0000-000000000000"))'
-  EXPECT_EQ(AllSourceChecksum(Lsn(1), TimestampMicros{1704067200LL * 1'000'000}, Uuid{}), 787345471u);
+  // python3 -c 'import zlib; print(zlib.crc32(b"422026-11-21 14:03:07.123
+  // UTC0190f7b2-1c2d-7e3f-8a4b-5c6d7e8f9a0b"))'
+  EXPECT_EQ(AllSourceChecksum(Lsn(42), kT, Id("0190F7B2-1C2D-7E3F-8A4B-5C6D7E8F9A0B")),
+            3337028224u);
+  // python3 -c 'import zlib; print(zlib.crc32(b"12024-01-01 00:00:00
+  // UTC00000000-0000-0000-0000-000000000000"))'
+  EXPECT_EQ(AllSourceChecksum(Lsn(1), TimestampMicros{1704067200LL * 1'000'000}, Uuid{}),
+            787345471u);
 }
 
 TEST(ReplicationChecksum, WalTimestampFormatting) {

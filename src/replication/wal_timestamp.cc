@@ -23,11 +23,11 @@ void AppendDateTime(std::string& out, WalTimestamp t, char sep) {
   const year_month_day ymd{day};
   const hh_mm_ss<seconds> hms{s - day};
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u%c%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sep,
-                        static_cast<int>(hms.hours().count()),
-                        static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()));
+  int n =
+      std::snprintf(buf, sizeof buf, "%04d-%02u-%02u%c%02d:%02d:%02d", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), sep,
+                    static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                    static_cast<int>(hms.seconds().count()));
   out.append(buf, static_cast<size_t>(n));
   // Shortest exact fraction among 3/6/9 digits, like chrono's AutoSi.
   if (frac == 0) return;
