@@ -151,6 +151,16 @@ Result<std::string> ReadString(value& v, const std::string& path) {
   return std::string(s);
 }
 
+// Snapshot file names become paths on the follower: a bare name only, so a hostile or broken
+// leader cannot make it write outside its snapshot directory.
+Result<std::string> ReadFileName(value& v, const std::string& path) {
+  ANNAL_ASSIGN_OR_RETURN(std::string name, ReadString(v, path));
+  if (name.empty() || name == "." || name == ".." ||
+      name.find_first_of(std::string_view("/\\\0", 3)) != std::string::npos)
+    return InvalidArgument(path + " must be a bare file name");
+  return name;
+}
+
 Result<bool> ReadBool(value& v, const std::string& path) {
   ANNAL_ASSIGN_OR_RETURN(json_type t, TypeOf(v));
   if (t != json_type::boolean) return WrongShape(path + " must be a boolean");
@@ -418,7 +428,7 @@ Result<Message> ReadSnapshotStart(object& root) {
         for (auto element_result : arr) {
           value element;
           if (auto e = std::move(element_result).get(element)) return EngineError(e);
-          ANNAL_ASSIGN_OR_RETURN(std::string name, ReadString(element, path + "[]"));
+          ANNAL_ASSIGN_OR_RETURN(std::string name, ReadFileName(element, path + "[]"));
           m.parquet_files.push_back(std::move(name));
         }
         return Status::Ok();
@@ -437,7 +447,7 @@ Result<Message> ReadSnapshotChunk(object& root) {
           case 0:
             break;
           case 1: {
-            ANNAL_ASSIGN_OR_RETURN(m.filename, ReadString(v, path));
+            ANNAL_ASSIGN_OR_RETURN(m.filename, ReadFileName(v, path));
             break;
           }
           case 2: {

@@ -178,6 +178,12 @@ TEST(ReplicationProtocol, RejectsBadLines) {
        StatusCode::kWrongShape},
       {R"({"type":"snapshot_chunk","filename":"a","data":"","chunk_offset":0,"is_last":true,"crc32c":4294967296})",
        StatusCode::kWrongShape},
+      {R"({"type":"snapshot_start","parquet_files":["../etc/passwd"]})",
+       StatusCode::kInvalidArgument},
+      {R"({"type":"snapshot_chunk","filename":"..","data":"","chunk_offset":0,"is_last":true})",
+       StatusCode::kInvalidArgument},
+      {R"({"type":"snapshot_chunk","filename":"a\\b","data":"","chunk_offset":0,"is_last":true})",
+       StatusCode::kInvalidArgument},
       {wal("1", "1", ev), StatusCode::kOk},               // the baseline the next cases break
       {wal("1", "2", ev), StatusCode::kInvalidArgument},  // offset != sequence
       {wal("-1", "-1", ev), StatusCode::kInvalidArgument},
