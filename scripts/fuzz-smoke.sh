@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(wal_reader_fuzz request_parse_fuzz parquet_reader_fuzz)
+targets=(wal_reader_fuzz request_parse_fuzz parquet_reader_fuzz protocol_fuzz)
 seconds=${FUZZ_SECONDS:-30}
 jobs=${JOBS:-$(nproc)}
 
