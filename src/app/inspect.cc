@@ -122,13 +122,9 @@ SegmentReport InspectSegment(const WalSegmentEntry& seg, bool last, Epoch* min_e
   return r;
 }
 
-// Compression is in EventFileInfo once the Parquet reader reports it.
-template <typename Info>
-std::string CompressionOf(const Info& info) {
-  if constexpr (requires { info.compression; })
-    return std::string(storage::CompressionName(info.compression));
-  else
-    return {};
+// Empty when the footer names no codec Annal reads (the file check then says why).
+std::string CompressionOf(const storage::EventFileInfo& info) {
+  return info.compression ? std::string(storage::CompressionName(*info.compression)) : std::string();
 }
 
 EventFileReport InspectEventFile(const EventFileEntry& f) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -41,6 +42,10 @@ struct EventFileInfo {
   size_t row_groups = 0;
   TimestampMicros min_timestamp = 0, max_timestamp = 0;
   Epoch max_epoch;
+  // Codec of the payload column in the first row group (Annal writes one codec for every
+  // column). Absent for an empty file or a codec Annal cannot read (reading its pages then
+  // fails naming the codec).
+  std::optional<Compression> compression;
 };
 
 // Writes `events` to exactly `path` (created or truncated) and fsyncs the file. Callers write

@@ -247,6 +247,15 @@ Status EventFileLayout::FillInfo() {
   info_.bytes = size_;
   info_.row_groups = md_.row_groups.size();
   info_.max_epoch = Epoch(kv_epoch_.value_or(1));
+  if (!md_.row_groups.empty()) {
+    const int32_t codec = chunk_meta(0, kPayload).codec;
+    switch (static_cast<Codec>(codec)) {
+      case Codec::kUncompressed: info_.compression = Compression::kNone; break;
+      case Codec::kSnappy: info_.compression = Compression::kSnappy; break;
+      case Codec::kZstd: info_.compression = Compression::kZstd; break;
+      default: break;  // ReadEventFile names it when it reaches a page
+    }
+  }
   bool have_seq = true, have_ts = true;
   int64_t seq_lo = 0, seq_hi = 0, ts_lo = 0, ts_hi = 0;
   uint64_t expect_next = kv_first_.value_or(0);

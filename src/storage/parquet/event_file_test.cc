@@ -129,6 +129,9 @@ class EventFileTest : public ::testing::Test {
     ASSERT_TRUE(ReadEventFileInfo(p, &footer_only).ok());
     EXPECT_EQ(footer_only.first_lsn, info.first_lsn);
     EXPECT_EQ(footer_only.rows, info.rows);
+    // `annal inspect` shows the codec the file was written with.
+    EXPECT_EQ(footer_only.compression, o.compression);
+    EXPECT_EQ(info.compression, o.compression);
   }
 
   fs::path dir_;
