@@ -177,7 +177,7 @@ describe('Parquet storage', () => {
       assert.equal(f.rows, f.last_lsn - f.first_lsn + 1);
       assert.equal(f.verified, true, f.error);
       // inspect names the codec when the Parquet reader reports it; DuckDB reads it from the footer.
-      if (f.compression !== null) assert.equal(f.compression, 'zstd');
+      assert.equal(f.compression, 'zstd');
       assert.deepEqual(await parquetCodecs(path.join(dataDir, 'storage', f.name)), ['zstd']);
       assert.ok(f.row_groups >= 1 && f.bytes > 0);
       next = f.last_lsn + 1;
@@ -229,7 +229,7 @@ describe('Parquet compression setting', () => {
     assert.equal(code, 0);
     assert.equal(report.manifest.checkpoint_lsn, 500);
     const files = liveParquetFiles(server.dataDir, report);
-    for (const f of report.parquet.files) if (f.compression !== null) assert.equal(f.compression, 'snappy');
+    for (const f of report.parquet.files) assert.equal(f.compression, 'snappy');
     for (const f of files) assert.deepEqual(await parquetCodecs(f), ['snappy']);
     const [agg] = await duckRows(`SELECT count(*) AS n FROM read_parquet(${fileList(files)})`);
     assert.equal(Number(agg.n), 500);
