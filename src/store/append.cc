@@ -136,6 +136,10 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     seq.unlock();
     return done(Failure(Unavailable("store is shutting down")));
   }
+  if (read_only_.load(std::memory_order_relaxed)) {
+    seq.unlock();
+    return done(Failure(Status(StatusCode::kReadOnly, "this node is a read-only follower")));
+  }
   if (visibility_.poisoned()) {
     seq.unlock();
     return done(Failure(visibility_.health()));
@@ -213,7 +217,14 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     done(std::move(outcome));
   });
   // Submitting under seq_mu_ makes WAL order == LSN order.
-  wal_->Submit(std::move(batch), [this, lsn](Status st) { visibility_.OnDurable(lsn, st); });
+  wal_->Submit(std::move(batch), [this, lsn](Status st) { OnBatchDurable(lsn, st); });
+}
+
+void EventStore::Impl::OnBatchDurable(Lsn lsn, const Status& st) {
+  if (!st.ok()) return visibility_.Poison(st);
+  visibility_.MarkDurable(lsn);
+  if (!options_.gate_visibility) visibility_.Publish(lsn);
+  if (options_.on_durable) options_.on_durable(lsn);
 }
 
 }  // namespace annal::store

@@ -64,7 +64,7 @@ void EventStore::Impl::StartServing(std::unique_ptr<storage::Catalog> catalog,
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
 }
 
-Status EventStore::Impl::Close() {
+Status EventStore::Impl::Close(bool final_checkpoint) {
   std::lock_guard close_lock(close_mu_);
   if (closed_) return close_status_;
   StopMaintenance();  // before anything else: a background checkpoint must not race the end
@@ -75,11 +75,14 @@ Status EventStore::Impl::Close() {
   // The WAL syncs what is queued and completes every batch, which publishes (or, on error,
   // fails) the waiting appends.
   close_status_ = wal_->Close();
+  // With a visibility gate, the writes still waiting for follower acks are durable here:
+  // answer them now (their ack level says they were not acked) rather than fail them.
+  visibility_.Publish(visibility_.durable());
   // Nothing should be left; if the WAL broke its promise, do not leave callers hanging.
   visibility_.FailAll(Unavailable("store closed before the append completed"));
   // The WAL is drained, so the visible watermark is final: checkpoint all of it, and the next
   // Open reads Parquet instead of replaying the WAL.
-  if (options_.checkpoint_on_close) {
+  if (options_.checkpoint_on_close && final_checkpoint) {
     auto checkpoint = Checkpoint();
     if (!checkpoint.ok()) {
       spdlog::error("store: final checkpoint failed (the WAL still holds everything): {}",
@@ -176,7 +179,19 @@ Stats EventStore::GetStats() const { return impl_->GetStats(); }
 Lsn EventStore::visible_lsn() const { return impl_->visible_lsn(); }
 Lsn EventStore::durable_lsn() const { return impl_->durable_lsn(); }
 Status EventStore::health() const { return impl_->health(); }
-Status EventStore::Close() { return impl_->Close(); }
+Status EventStore::Close() { return impl_->Close(/*final_checkpoint=*/true); }
+Status EventStore::CloseWithoutCheckpoint() { return impl_->Close(/*final_checkpoint=*/false); }
+void EventStore::ApplyReplicatedAsync(std::vector<Event> events, std::function<void(Status)> done) {
+  impl_->ApplyReplicatedAsync(std::move(events), std::move(done));
+}
+void EventStore::Publish(Lsn lsn) { impl_->Publish(lsn); }
+Lsn EventStore::last_lsn() const { return impl_->last_lsn(); }
+Epoch EventStore::epoch() const { return impl_->epoch(); }
+Status EventStore::SetEpoch(Epoch epoch) { return impl_->SetEpoch(epoch); }
+void EventStore::SetReadOnly(bool read_only) { impl_->SetReadOnly(read_only); }
+bool EventStore::read_only() const { return impl_->read_only(); }
+const std::filesystem::path& EventStore::data_dir() const { return impl_->data_dir(); }
+std::filesystem::path EventStore::wal_dir() const { return impl_->data_dir() / "wal"; }
 Result<storage::CheckpointResult> EventStore::Checkpoint() { return impl_->Checkpoint(); }
 Result<storage::CompactionResult> EventStore::Compact() { return impl_->Compact(); }
 Lsn EventStore::checkpoint_lsn() const { return impl_->checkpoint_lsn(); }

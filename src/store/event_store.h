@@ -53,6 +53,18 @@ struct StoreOptions {
   storage::CompactionOptions compaction;
   // Tests only: called after each durable step of a checkpoint or compaction.
   storage::CrashHook storage_crash_hook;
+
+  // Replication (DESIGN §5, docs/replication.md).
+  // Called on the WAL writer thread after each batch became durable, with its last LSN (the
+  // leader's shippers wake up on it). Must not block.
+  std::function<void(Lsn durable)> on_durable;
+  // Leader in semi-sync/sync mode: durable events become visible (to readers and to their
+  // appenders' callbacks) only through Publish(), which the ack tracker calls once a write
+  // reached its ack level or timed out. false: visible as soon as durable.
+  bool gate_visibility = false;
+  // Follower: AppendAsync answers kReadOnly; only ApplyReplicatedAsync writes. SetReadOnly
+  // changes it at run time (promotion).
+  bool read_only = false;
 };
 
 // Parquet storage as /health and `annal inspect` show it.
@@ -190,6 +202,29 @@ class EventStore {
 
   Lsn visible_lsn() const;
   Lsn durable_lsn() const;
+
+  // --- replication (DESIGN §5) ---
+  // Follower: appends entries received from the leader, keeping their LSNs, epochs,
+  // timestamps and entity versions. `events` must continue the log without a gap
+  // (events[0].sequence == last LSN + 1, consecutive), carry ids never seen before, entity
+  // versions that continue their streams (0 = unknown, as from an AllSource leader: assigned
+  // here), non-decreasing timestamps and epochs (0 = unknown: the current epoch). Any violation
+  // is kInvalidArgument / kCorruption and nothing is written. `done` runs once the batch is
+  // durable (then also visible), or with the error; same threading rules as AppendAsync.
+  void ApplyReplicatedAsync(std::vector<Event> events, std::function<void(Status)> done);
+  // Leader with gate_visibility: makes every durable event <= lsn visible (clamped to
+  // durable: visible never passes durable).
+  void Publish(Lsn lsn);
+  // The last LSN assigned (written or in flight to the WAL).
+  Lsn last_lsn() const;
+  // The epoch stamped on new appends; the highest epoch in the log otherwise.
+  Epoch epoch() const;
+  // Starts a new leadership term: every later append carries `epoch` (> epoch()).
+  Status SetEpoch(Epoch epoch);
+  void SetReadOnly(bool read_only);
+  bool read_only() const;
+  const std::filesystem::path& data_dir() const;
+  std::filesystem::path wal_dir() const;
   // OK until a WAL I/O error poisons the store; after that every append fails with it.
   Status health() const;
 
@@ -213,6 +248,9 @@ class EventStore {
   // REQUIRES: not called from an AppendCallback (it runs on the WAL writer thread, which Close
   // joins). Reads keep working after Close.
   Status Close();
+  // Close without the final checkpoint: the data dir is about to be rewritten (a follower
+  // truncating a divergent suffix or installing a snapshot).
+  Status CloseWithoutCheckpoint();
 
   class Impl;
 

@@ -43,7 +43,8 @@ namespace annal::store {
 
 class EventStore::Impl {
  public:
-  explicit Impl(StoreOptions options) : options_(std::move(options)) {}
+  explicit Impl(StoreOptions options)
+      : options_(std::move(options)), read_only_(options_.read_only) {}
 
   // Open: rebuilds state from one event of a Parquet file or the WAL, in LSN order, checking
   // every invariant. `origin` names the source in errors. Single-threaded (no locks needed).
@@ -61,6 +62,14 @@ class EventStore::Impl {
   storage::Catalog::PinnedSnapshot PinStorageSnapshot() { return catalog_->PinAll(); }
 
   void AppendAsync(std::vector<NewEvent> events, AppendCallback done);
+  void ApplyReplicatedAsync(std::vector<Event> events, std::function<void(Status)> done);
+  void Publish(Lsn lsn) { visibility_.Publish(lsn); }
+  Lsn last_lsn();
+  Epoch epoch();
+  Status SetEpoch(Epoch epoch);
+  void SetReadOnly(bool read_only);
+  bool read_only() const { return read_only_.load(std::memory_order_acquire); }
+  const std::filesystem::path& data_dir() const { return options_.data_dir; }
 
   std::optional<const Event*> GetEvent(const Uuid& id) const;
   Result<QueryResult> QueryEvents(const Query& q) const;
@@ -75,7 +84,7 @@ class EventStore::Impl {
   Lsn visible_lsn() const { return visibility_.visible(); }
   Lsn durable_lsn() const { return visibility_.durable(); }
   Status health() const { return visibility_.health(); }
-  Status Close();
+  Status Close(bool final_checkpoint);
 
  private:
   // Everything AppendAsync decided about one requested event while holding seq_mu_.
@@ -83,6 +92,8 @@ class EventStore::Impl {
   // The checked, not-yet-indexed batch: fills `outcome` or sets its error.
   bool CheckBatch(std::vector<NewEvent>& events, std::vector<PlannedEvent>& plan,
                   AppendOutcome& outcome, Lsn& newest_duplicate);
+  // The WAL completion of a batch ending at `lsn`: durable, then visible unless gated.
+  void OnBatchDurable(Lsn lsn, const Status& st);
   // Visible events of an entity, optionally of one tenant, with timestamp <= as_of.
   // REQUIRES: index_mu_ held (shared).
   std::vector<const Event*> EntityHistory(const EntityEntry& entry, Lsn visible,
@@ -112,6 +123,7 @@ class EventStore::Impl {
   Epoch epoch_{1};                  // guarded by seq_mu_: epoch stamped on new events
   uint64_t batch_counter_ = 0;      // guarded by seq_mu_: ids for StreamState scratch
   bool closing_ = false;            // guarded by seq_mu_
+  std::atomic<bool> read_only_{false};  // written under seq_mu_, read anywhere
 
   mutable WriterPreferringSharedMutex index_mu_;
   EventLog log_;                    // guarded by index_mu_ (see above)
