@@ -134,7 +134,7 @@ const Setting kSettings[] = {
      {"ANNAL_REPLICATION_PORT", "ALLSOURCE_REPLICATION_PORT"}, "PORT",
      "leader: serve followers on this port (default 3910 when replication is enabled)",
      [](ServeConfig& c, std::string_view v) -> Status {
-       auto p = ParsePort(v, false);
+       auto p = ParsePort(v, /*allow_zero=*/true);  // 0: any free port (logged)
        if (!p.ok()) return p.status();
        c.replication_port = *p;
        return Status::Ok();
@@ -345,15 +345,14 @@ Result<ServeConfig> LoadServeConfig(const std::vector<std::string>& args, const 
 }
 
 Status CheckSupported(const ServeConfig& c) {
-  std::string why;
-  if (c.role == Role::kFollower) why = "role is follower";
-  else if (c.leader) why = "a leader address is set (" + *c.leader + ")";
-  else if (c.replication_port) why = "a replication port is set (" + std::to_string(*c.replication_port) + ")";
-  else if (c.replication_enabled) why = "replication is enabled";
-  if (why.empty()) return Status::Ok();
-  return InvalidArgument("replication is not available in this build yet: " + why +
-                         "; run a single leader without --role follower, --leader, "
-                         "--replication-port and ALLSOURCE_REPLICATION_ENABLED");
+  if (c.role == Role::kFollower && !c.leader)
+    return InvalidArgument("--role follower needs --leader HOST:PORT (env ALLSOURCE_LEADER_URL): "
+                           "the leader's replication address");
+  if (c.role == Role::kLeader && c.leader)
+    return InvalidArgument("--leader " + *c.leader + " is only for followers; add --role follower "
+                           "(or drop --leader to run a leader)");
+  if (c.min_acks == 0) return InvalidArgument("--min-acks must be at least 1");
+  return Status::Ok();
 }
 
 std::string DescribeConfig(const ServeConfig& c) {

@@ -93,8 +93,8 @@ Result<ServeConfig> LoadServeConfig(const ServeFlags& flags, const EnvMap& env);
 // flags and missing flag values are InvalidArgument. Used by tests.
 Result<ServeConfig> LoadServeConfig(const std::vector<std::string>& args, const EnvMap& env);
 
-// OK if this build can run `config`. Replication is not implemented yet, so any configuration
-// that asks for it is refused with a message that says why.
+// Checks the settings that only make sense together (a follower needs a leader, a leader has
+// none, min_acks >= 1); a message that says what to change otherwise.
 Status CheckSupported(const ServeConfig& config);
 
 // One line per setting with its effective value (the cluster token redacted); for logs.

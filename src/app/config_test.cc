@@ -289,26 +289,21 @@ TEST(ServeConfigTest, UnknownFlagIsAnError) {
   EXPECT_FALSE(LoadServeConfig(std::vector<std::string>{"--port"}, {}).ok());
 }
 
-TEST(ServeConfigTest, ReplicationIsRefusedForNow) {
-  struct Case { std::vector<std::string> args; EnvMap env; };
-  for (const Case& k : std::vector<Case>{
-           {{"--role", "follower"}, {}},
-           {{"--leader", "10.0.0.1:3910"}, {}},
-           {{"--replication-port", "3910"}, {}},
-           {{}, {{"ALLSOURCE_REPLICATION_ENABLED", "true"}}},
-           {{}, {{"ALLSOURCE_ROLE", "follower"}}},
-       }) {
-    ServeConfig c = MustLoad(k.args, k.env);
-    Status s = CheckSupported(c);
-    EXPECT_FALSE(s.ok());
-    EXPECT_NE(s.message().find("replication is not available in this build yet"),
-              std::string::npos)
-        << s.message();
+TEST(ServeConfigTest, ReplicationSettingsMustFitTogether) {
+  // A follower needs its leader; --leader without --role follower is a mistake.
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--role", "follower"}, {"--leader", "10.0.0.1:3910"}, {"--min-acks", "0"}}) {
+    Status s = CheckSupported(MustLoad(args));
+    EXPECT_FALSE(s.ok()) << args[0];
   }
-  // Replication settings that only matter once replication runs are accepted.
+  EXPECT_TRUE(CheckSupported(MustLoad({"--role", "follower", "--leader", "10.0.0.1:3910"})).ok());
+  ServeConfig f = MustLoad({}, {{"ALLSOURCE_ROLE", "follower"}, {"ALLSOURCE_LEADER_URL", "h:1"}});
+  EXPECT_TRUE(CheckSupported(f).ok());
+  EXPECT_TRUE(f.WantsReplication());
   ServeConfig c = MustLoad({"--replication-mode", "sync", "--min-acks", "2"},
-                           {{"ALLSOURCE_REPLICATION_ENABLED", "false"}});
+                           {{"ALLSOURCE_REPLICATION_ENABLED", "true"}});
   EXPECT_TRUE(CheckSupported(c).ok());
+  EXPECT_TRUE(c.WantsReplication());
   EXPECT_EQ(c.effective_replication_port(), 3910);
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "app/cluster_node.h"
 #include "app/data_dir_lock.h"
 #include "app/signals.h"
 #include "http/server.h"
@@ -58,15 +59,15 @@ int RunServe(const ServeConfig& config) {
   store_options.on_group_commit = [&metrics](double fsync_seconds, size_t group_records) {
     metrics.WalGroupCommit(fsync_seconds, group_records);
   };
-  auto store = store::EventStore::Open(std::move(store_options));
-  if (!store.ok()) {
-    spdlog::error("cannot open the event store in {}: {}", data_dir.string(),
-                  store.status().ToString());
+  auto node = ClusterNode::Start(config, std::move(store_options));
+  if (!node.ok()) {
+    spdlog::error("cannot start in {}: {}", data_dir.string(), node.status().ToString());
     return kExitFailure;
   }
-  metrics.StorageEvents((*store)->GetStats().total_events);
+  std::shared_ptr<store::EventStore> store = (*node)->store();
+  metrics.StorageEvents(store->GetStats().total_events);
   {
-    store::StorageStats st = (*store)->storage_stats();
+    store::StorageStats st = store->storage_stats();
     spdlog::info("storage: checkpoint LSN {}, {} Parquet files ({} bytes); checkpoints every {}",
                  st.checkpoint_lsn.value(), st.files, st.bytes,
                  config.checkpoint_interval.count() == 0
@@ -83,11 +84,11 @@ int RunServe(const ServeConfig& config) {
   server_options.max_query_results = config.max_query_results;
   server_options.role = std::string(RoleName(config.role));
   server_options.version = ANNAL_VERSION;
-  auto server = http::Server::Start(server_options, **store, metrics);
+  auto server = http::Server::Start(server_options, **node, metrics);
   if (!server.ok()) {
     spdlog::error("cannot serve HTTP on {}:{}: {}", config.host, config.port,
                   server.status().message());
-    if (Status s = (*store)->Close(); !s.ok()) spdlog::error("closing the store: {}", s.ToString());
+    if (Status s = (*node)->Stop(); !s.ok()) spdlog::error("closing the store: {}", s.ToString());
     return kExitFailure;
   }
 
@@ -103,14 +104,18 @@ int RunServe(const ServeConfig& config) {
   spdlog::info("annal {} listening on http://{}:{} data_dir={} wal_sync={} role={} pid={}",
                ANNAL_VERSION, config.host, (*server)->port(), data_dir.string(),
                config.wal_sync.ToString(), RoleName(config.role), ::getpid());
+  if (uint16_t rp = (*node)->replication_port(); rp != 0) {
+    // Tests and scripts parse this line for the bound replication port.
+    spdlog::info("replication listening on {}:{}", config.host, rp);
+  }
 
   int sig = WaitForTerminationSignal();
   ExitOnSecondSignal();
   spdlog::info("received {}, shutting down: finishing in-flight requests", ::strsignal(sig));
 
   (*server)->Stop();
-  store::Stats stats = (*store)->GetStats();
-  Status closed = (*store)->Close();
+  store::Stats stats = (*node)->store()->GetStats();
+  Status closed = (*node)->Stop();
   if (!closed.ok()) {
     spdlog::error("closing the event store failed: {}", closed.ToString());
     return kExitFailure;

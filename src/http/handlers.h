@@ -6,6 +6,7 @@
 #include <memory>
 #include <string_view>
 
+#include "http/cluster.h"
 #include "http/http_types.h"
 #include "http/router.h"
 
@@ -13,8 +14,9 @@ namespace annal::http::handlers {
 
 struct Context {
   const RouterOptions& options;
-  store::EventStore& store;
+  store::EventStore& store;  // the cluster's current store, kept alive by the router
   metrics::Metrics& metrics;
+  ClusterView& cluster;
 };
 
 // handlers_events.cc: writes.
@@ -33,5 +35,9 @@ HttpResponse Stats(const Context& ctx);
 // handlers_ops.cc.
 HttpResponse Health(const Context& ctx);
 HttpResponse Metrics(const Context& ctx);
+// POST /internal/promote and /internal/repoint?leader=host:port (cluster token checked by
+// the router).
+HttpResponse Promote(const Context& ctx);
+HttpResponse Repoint(const Context& ctx, std::string_view query);
 
 }  // namespace annal::http::handlers

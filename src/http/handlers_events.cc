@@ -22,7 +22,8 @@ std::string IndexPrefix(const store::AppendOutcome& out) {
 }
 
 // The error response for a failed append (nothing was written).
-HttpResponse AppendError(const store::AppendOutcome& out, bool batch) {
+HttpResponse AppendError(const store::AppendOutcome& out, bool batch,
+                         const std::optional<std::string>& leader) {
   const Status& st = out.status;
   std::string message = st.message();
   if (batch && !message.starts_with("events[")) message = IndexPrefix(out) + message;
@@ -35,6 +36,16 @@ HttpResponse AppendError(const store::AppendOutcome& out, bool batch) {
     w.Field("current_version", out.current_version.value());
   } else if (st.code() == StatusCode::kDuplicateEventId && out.duplicate_event_id) {
     w.Field("event_id", out.duplicate_event_id->ToString());
+  }
+  if (st.code() == StatusCode::kReadOnly) {
+    w.Key("leader");
+    if (leader) {
+      w.String(*leader);
+    } else {
+      w.Null();
+    }
+    w.Field("hint", leader ? "send writes to the leader at " + *leader
+                           : std::string("this follower has no leader configured"));
   }
   if (batch && out.failed_index) w.Field("index", *out.failed_index);
   w.EndObject();
@@ -95,15 +106,44 @@ HttpResponse BatchResponse(const store::AppendOutcome& out) {
   return JsonResponse(200, w.Take());
 }
 
-// Submits `events` and answers `ex` when the store is done. `metrics` outlives the request.
-void Submit(store::EventStore& store, metrics::Metrics* metrics, std::vector<NewEvent> events,
-            const std::shared_ptr<Exchange>& ex, bool batch) {
+// "replication":{"mode","acked","acks","required"} on a replicating leader's write response;
+// a write that did not reach its ack level answers 503 replication_timeout with
+// --on-ack-timeout fail, else 200 with header X-Replication-Status: degraded (DESIGN §5.5).
+void AddReplication(HttpResponse& r, const std::optional<WriteAckInfo>& ack) {
+  if (!ack) return;
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("mode", ack->mode);
+  w.Field("acked", ack->acked);
+  w.Field("acks", ack->acks);
+  w.Field("required", ack->required);
+  w.EndObject();
+  const std::string replication = w.Take();
+  if (!ack->acked && ack->fail_on_timeout) {
+    r = JsonResponse(503, R"({"error":"replication_timeout","message":"the write is durable on )"
+                          R"(the leader but was not acknowledged by enough followers in time; )"
+                          R"(retry with the same event_id","replication":)" +
+                              replication + "}");
+    return;
+  }
+  // Splice into the object: the body ends with '}'.
+  r.body.pop_back();
+  r.body += ",\"replication\":" + replication + "}";
+  r.headers.emplace_back("X-Replication-Status", ack->acked ? "acked" : "degraded");
+}
+
+// Submits `events` and answers `ex` when the store is done. `metrics` and `cluster` outlive
+// the request.
+void Submit(store::EventStore& store, metrics::Metrics* metrics, ClusterView* cluster,
+            std::vector<NewEvent> events, const std::shared_ptr<Exchange>& ex, bool batch) {
   auto start = Clock::now();
-  store.AppendAsync(std::move(events), [ex, metrics, start, batch](store::AppendOutcome out) {
+  store.AppendAsync(std::move(events), [ex, metrics, cluster, start, batch](store::AppendOutcome out) {
     // On the WAL writer thread (or inline on a rejection): do nothing here but hand over.
-    ex->Post([ex, metrics, start, batch, out = std::move(out)] {
+    ex->Post([ex, metrics, cluster, start, batch, out = std::move(out)] {
       if (!out.status.ok()) {
-        ex->Respond(AppendError(out, batch));
+        ex->Respond(AppendError(out, batch,
+                                out.status.code() == StatusCode::kReadOnly ? cluster->leader()
+                                                                           : std::nullopt));
         return;
       }
       metrics->EventsIngested(CountWritten(out));
@@ -112,7 +152,11 @@ void Submit(store::EventStore& store, metrics::Metrics* metrics, std::vector<New
         ex->Respond(ErrorResponse(500, "internal", "append returned no result"));
         return;
       }
-      ex->Respond(batch ? BatchResponse(out) : SingleResponse(out.results.front()));
+      HttpResponse r = batch ? BatchResponse(out) : SingleResponse(out.results.front());
+      Lsn last;
+      for (const auto& res : out.results) last = std::max(last, res.sequence);
+      AddReplication(r, cluster->AckFor(last));
+      ex->Respond(std::move(r));
     });
   });
 }
@@ -124,14 +168,14 @@ void Append(const Context& ctx, const std::shared_ptr<Exchange>& ex) {
   if (!parsed.ok()) return ex->Respond(ErrorResponse(parsed.status()));
   std::vector<NewEvent> events;
   events.push_back(std::move(parsed).value());
-  Submit(ctx.store, &ctx.metrics, std::move(events), ex, /*batch=*/false);
+  Submit(ctx.store, &ctx.metrics, &ctx.cluster, std::move(events), ex, /*batch=*/false);
 }
 
 void AppendBatch(const Context& ctx, const std::shared_ptr<Exchange>& ex) {
   std::optional<size_t> failed_index;
   auto parsed = ParseBatchBody(ex->request().body, &failed_index);
   if (!parsed.ok()) return ex->Respond(ParseError(parsed.status(), failed_index));
-  Submit(ctx.store, &ctx.metrics, std::move(parsed).value(), ex, /*batch=*/true);
+  Submit(ctx.store, &ctx.metrics, &ctx.cluster, std::move(parsed).value(), ex, /*batch=*/true);
 }
 
 }  // namespace annal::http::handlers

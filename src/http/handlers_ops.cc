@@ -1,6 +1,7 @@
 // GET /health and GET /metrics.
 #include "http/handlers.h"
 #include "http/json_writer.h"
+#include "http/query_params.h"
 #include "metrics/metrics.h"
 #include "store/event_store.h"
 
@@ -15,9 +16,9 @@ HttpResponse Health(const Context& ctx) {
   w.Field("status", health.ok() ? "healthy" : "unhealthy");
   w.Field("service", "annal");
   w.Field("version", ctx.options.version);
-  w.Field("role", ctx.options.role);
+  w.Field("role", ctx.cluster.role());
   w.Key("replication");
-  w.Null();  // replication is a later issue
+  ctx.cluster.WriteHealth(w);
   if (!health.ok()) w.Field("reason", health.ToString());
   w.EndObject();
   return JsonResponse(health.ok() ? 200 : 503, w.Take());
@@ -29,6 +30,25 @@ HttpResponse Metrics(const Context& ctx) {
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = ctx.metrics.Serialize();
   return r;
+}
+
+HttpResponse Promote(const Context& ctx) {
+  auto r = ctx.cluster.Promote();
+  if (!r.ok()) return ErrorResponse(r.status());
+  return JsonResponse(200, std::move(r).value());
+}
+
+HttpResponse Repoint(const Context& ctx, std::string_view query) {
+  auto params = QueryString::Parse(query);
+  if (!params.ok()) return ErrorResponse(params.status());
+  std::optional<std::string_view> leader = params->Get("leader");
+  if (!leader)
+    return ErrorResponse(400, "invalid_argument", "repoint needs ?leader=host:port");
+  if (ctx.cluster.role() != "follower")
+    return ErrorResponse(409, "not_follower", "only a follower can be repointed");
+  auto r = ctx.cluster.Repoint(*leader);
+  if (!r.ok()) return ErrorResponse(r.status());
+  return JsonResponse(200, std::move(r).value());
 }
 
 }  // namespace annal::http::handlers

@@ -18,7 +18,8 @@ struct Match {
 Match MatchPath(std::string_view path) {
   for (std::string_view r : {route::kHealth, route::kMetrics, route::kEvents, route::kBatch,
                              route::kQuery, route::kStream, route::kEntities, route::kStreams,
-                             route::kEventTypes, route::kStats}) {
+                             route::kEventTypes, route::kStats, route::kPromote,
+                             route::kRepoint}) {
     if (path == r) return {r, {}};
   }
   if (path.starts_with(kEventsPrefix)) {
@@ -33,12 +34,30 @@ Match MatchPath(std::string_view path) {
   return {};
 }
 
-bool IsPostRoute(std::string_view r) { return r == route::kEvents || r == route::kBatch; }
+bool IsPostRoute(std::string_view r) {
+  return r == route::kEvents || r == route::kBatch || r == route::kPromote || r == route::kRepoint;
+}
+bool IsInternalRoute(std::string_view r) { return r == route::kPromote || r == route::kRepoint; }
+
+// Compares in time independent of where the first difference is, so the token cannot be
+// guessed byte by byte from response timings (its length is not treated as secret).
+bool SameToken(std::string_view given, std::string_view want) {
+  if (given.size() != want.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < want.size(); ++i) diff |= static_cast<unsigned char>(given[i] ^ want[i]);
+  return diff == 0;
+}
 
 }  // namespace
 
 Router::Router(RouterOptions options, store::EventStore& store, metrics::Metrics& metrics)
-    : options_(std::move(options)), store_(store), metrics_(metrics) {}
+    : options_(std::move(options)),
+      owned_cluster_(std::make_unique<StandaloneCluster>(store)),
+      cluster_(*owned_cluster_),
+      metrics_(metrics) {}
+
+Router::Router(RouterOptions options, ClusterView& cluster, metrics::Metrics& metrics)
+    : options_(std::move(options)), cluster_(cluster), metrics_(metrics) {}
 
 std::string_view Router::RouteOf(std::string_view target) {
   return MatchPath(SplitTarget(target).first).route;
@@ -64,13 +83,23 @@ void Router::Handle(const std::shared_ptr<Exchange>& ex) const {
     ex->Respond(std::move(r));
     return;
   }
-  if (want == Method::kPost && !IsJsonContentType(req.content_type)) {
+  if (IsInternalRoute(m.route)) {
+    if (auto token = cluster_.cluster_token()) {
+      if (!req.cluster_token || !SameToken(*req.cluster_token, *token)) {
+        ex->Respond(ErrorResponse(401, "unauthorized",
+                                  "internal endpoints need the cluster token (X-Cluster-Token "
+                                  "or Authorization: Bearer)"));
+        return;
+      }
+    }
+  } else if (want == Method::kPost && !IsJsonContentType(req.content_type)) {
     ex->Respond(ErrorResponse(415, "unsupported_media_type",
                               "Content-Type must be application/json"));
     return;
   }
 
-  handlers::Context ctx{options_, store_, metrics_};
+  std::shared_ptr<store::EventStore> store = cluster_.store();  // alive for this request
+  handlers::Context ctx{options_, *store, metrics_, cluster_};
   std::optional<std::string> param;
   if (!m.param.empty()) {
     // Path parameters: percent-decoded, '+' is a literal plus in a path.
@@ -101,6 +130,10 @@ void Router::Handle(const std::shared_ptr<Exchange>& ex) const {
     r = handlers::ListEventTypes(ctx, query);
   } else if (m.route == route::kStats) {
     r = handlers::Stats(ctx);
+  } else if (m.route == route::kPromote) {
+    r = handlers::Promote(ctx);
+  } else if (m.route == route::kRepoint) {
+    r = handlers::Repoint(ctx, query);
   } else {  // route::kStream: the WebSocket feed is a later issue.
     r = ErrorResponse(501, "not_implemented", "the WebSocket event stream is not available yet");
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/cluster.h"
 #include "http/http_types.h"
 
 namespace annal::store { class EventStore; }
@@ -36,12 +37,16 @@ inline constexpr std::string_view kEntities = "/api/v1/entities";
 inline constexpr std::string_view kStreams = "/api/v1/streams";
 inline constexpr std::string_view kEventTypes = "/api/v1/event-types";
 inline constexpr std::string_view kStats = "/api/v1/stats";
+inline constexpr std::string_view kPromote = "/internal/promote";
+inline constexpr std::string_view kRepoint = "/internal/repoint";
 }  // namespace route
 
 class Router {
  public:
   // The store and metrics must outlive the router and every request it dispatched.
   Router(RouterOptions options, store::EventStore& store, metrics::Metrics& metrics);
+  // A replicating node: the store comes from `cluster` per request.
+  Router(RouterOptions options, ClusterView& cluster, metrics::Metrics& metrics);
 
   // The route pattern for a request target, or kRouteUnmatched. Cheap; the server calls it on
   // the header alone to pick the body limit.
@@ -53,7 +58,8 @@ class Router {
 
  private:
   RouterOptions options_;
-  store::EventStore& store_;
+  std::unique_ptr<ClusterView> owned_cluster_;  // StandaloneCluster for the first constructor
+  ClusterView& cluster_;
   metrics::Metrics& metrics_;
 };
 

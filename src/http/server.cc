@@ -58,11 +58,12 @@ constexpr std::chrono::milliseconds kLingerTimeout{1000};
 
 class Server::Impl {
  public:
-  Impl(ServerOptions options, store::EventStore& store, metrics::Metrics& metrics)
+  template <typename StoreOrCluster>
+  Impl(ServerOptions options, StoreOrCluster& source, metrics::Metrics& metrics)
       : options_(std::move(options)),
         metrics_(metrics),
         router_(RouterOptions{options_.max_query_results, options_.role, options_.version},
-                store, metrics),
+                source, metrics),
         ioc_(static_cast<int>(ThreadCount())),
         acceptor_(asio::make_strand(ioc_)),
         accept_retry_(acceptor_.get_executor()) {}
@@ -237,6 +238,14 @@ class Session final : public Exchange, public std::enable_shared_from_this<Sessi
       request_.content_type.emplace(it->value().data(), it->value().size());
     } else {
       request_.content_type.reset();
+    }
+    request_.cluster_token.reset();
+    if (auto it = msg.find("X-Cluster-Token"); it != msg.end()) {
+      request_.cluster_token.emplace(it->value().data(), it->value().size());
+    } else if (auto auth = msg.find(bhttp::field::authorization); auth != msg.end()) {
+      std::string_view v(auth->value().data(), auth->value().size());
+      if (v.size() > 7 && (v.starts_with("Bearer ") || v.starts_with("bearer ")))
+        request_.cluster_token.emplace(v.substr(7));
     }
     request_.body = std::move(msg.body());
     version_ = msg.version();
@@ -441,6 +450,14 @@ Server::~Server() { Stop(); }
 Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, store::EventStore& store,
                                               metrics::Metrics& metrics) {
   auto impl = std::make_unique<Impl>(std::move(options), store, metrics);
+  ANNAL_RETURN_IF_ERROR(impl->Listen());
+  impl->Run();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Result<std::unique_ptr<Server>> Server::Start(ServerOptions options, ClusterView& cluster,
+                                              metrics::Metrics& metrics) {
+  auto impl = std::make_unique<Impl>(std::move(options), cluster, metrics);
   ANNAL_RETURN_IF_ERROR(impl->Listen());
   impl->Run();
   return std::unique_ptr<Server>(new Server(std::move(impl)));

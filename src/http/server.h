@@ -11,6 +11,7 @@
 
 namespace annal::store { class EventStore; }
 namespace annal::metrics { class Metrics; }
+namespace annal::http { class ClusterView; }
 
 namespace annal::http {
 
@@ -32,6 +33,10 @@ class Server {
  public:
   // Binds and starts serving. The store and metrics must outlive the server.
   static Result<std::unique_ptr<Server>> Start(ServerOptions options, store::EventStore& store,
+                                               metrics::Metrics& metrics);
+  // A replicating node: role, store, write ack levels and /health come from `cluster`, which
+  // must outlive the server.
+  static Result<std::unique_ptr<Server>> Start(ServerOptions options, ClusterView& cluster,
                                                metrics::Metrics& metrics);
   ~Server();  // Stop()
 

@@ -223,7 +223,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
 void EventStore::Impl::OnBatchDurable(Lsn lsn, const Status& st) {
   if (!st.ok()) return visibility_.Poison(st);
   visibility_.MarkDurable(lsn);
-  if (!options_.gate_visibility) visibility_.Publish(lsn);
+  if (!gate_.load(std::memory_order_acquire)) visibility_.Publish(lsn);
   if (options_.on_durable) options_.on_durable(lsn);
 }
 

@@ -190,6 +190,7 @@ Epoch EventStore::epoch() const { return impl_->epoch(); }
 Status EventStore::SetEpoch(Epoch epoch) { return impl_->SetEpoch(epoch); }
 void EventStore::SetReadOnly(bool read_only) { impl_->SetReadOnly(read_only); }
 bool EventStore::read_only() const { return impl_->read_only(); }
+void EventStore::SetVisibilityGate(bool on) { impl_->SetVisibilityGate(on); }
 const std::filesystem::path& EventStore::data_dir() const { return impl_->data_dir(); }
 std::filesystem::path EventStore::wal_dir() const { return impl_->data_dir() / "wal"; }
 Result<storage::CheckpointResult> EventStore::Checkpoint() { return impl_->Checkpoint(); }

@@ -222,6 +222,9 @@ class EventStore {
   // Starts a new leadership term: every later append carries `epoch` (> epoch()).
   Status SetEpoch(Epoch epoch);
   void SetReadOnly(bool read_only);
+  // Turns the visibility gate (StoreOptions::gate_visibility) on or off at run time
+  // (promotion). Turning it off publishes everything durable.
+  void SetVisibilityGate(bool on);
   bool read_only() const;
   const std::filesystem::path& data_dir() const;
   std::filesystem::path wal_dir() const;

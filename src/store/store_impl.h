@@ -44,7 +44,9 @@ namespace annal::store {
 class EventStore::Impl {
  public:
   explicit Impl(StoreOptions options)
-      : options_(std::move(options)), read_only_(options_.read_only) {}
+      : options_(std::move(options)),
+        read_only_(options_.read_only),
+        gate_(options_.gate_visibility) {}
 
   // Open: rebuilds state from one event of a Parquet file or the WAL, in LSN order, checking
   // every invariant. `origin` names the source in errors. Single-threaded (no locks needed).
@@ -69,6 +71,10 @@ class EventStore::Impl {
   Status SetEpoch(Epoch epoch);
   void SetReadOnly(bool read_only);
   bool read_only() const { return read_only_.load(std::memory_order_acquire); }
+  void SetVisibilityGate(bool on) {
+    gate_.store(on, std::memory_order_release);
+    if (!on) visibility_.Publish(visibility_.durable());
+  }
   const std::filesystem::path& data_dir() const { return options_.data_dir; }
 
   std::optional<const Event*> GetEvent(const Uuid& id) const;
@@ -124,6 +130,7 @@ class EventStore::Impl {
   uint64_t batch_counter_ = 0;      // guarded by seq_mu_: ids for StreamState scratch
   bool closing_ = false;            // guarded by seq_mu_
   std::atomic<bool> read_only_{false};  // written under seq_mu_, read anywhere
+  std::atomic<bool> gate_{false};       // visibility waits for Publish (semi-sync/sync leader)
 
   mutable WriterPreferringSharedMutex index_mu_;
   EventLog log_;                    // guarded by index_mu_ (see above)
