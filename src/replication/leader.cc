@@ -355,15 +355,18 @@ Status Session::Stream(wal::LogReader& reader) {
 Status Session::Flush() {
   if (out_.empty()) return Status::Ok();
   const size_t bytes = out_.size();
+  {
+    // Recorded before the write: the follower may ack these entries before WriteAll returns.
+    std::lock_guard lock(mu_);
+    if (buffered_last_ > status_.sent) {
+      status_.sent = buffered_last_;
+      if (unacked_.size() >= 4096) unacked_.pop_back();  // bounded; keeps the oldest for lag
+      unacked_.emplace_back(buffered_last_, Clock::now());
+    }
+  }
   ANNAL_RETURN_IF_ERROR(conn_->WriteAll(out_, server_.options_.stall_timeout));
   out_.clear();
   server_.UpdateStats([&](LeaderStats& s) { s.bytes_sent += bytes; });
-  std::lock_guard lock(mu_);
-  if (buffered_last_ > status_.sent) {
-    status_.sent = buffered_last_;
-    if (unacked_.size() >= 4096) unacked_.pop_back();  // bounded; keeps the oldest for lag
-    unacked_.emplace_back(buffered_last_, Clock::now());
-  }
   return Status::Ok();
 }
 
