@@ -299,7 +299,7 @@ Status Session::SendSnapshot(const Subscribe& sub, Lsn* resume_from) {
       ANNAL_RETURN_IF_ERROR(Flush());
     } while (offset < size);
   }
-  out_ += EncodeLine(SnapshotEnd{x});
+  out_ += EncodeLine(SnapshotEnd{x, std::nullopt});
   ANNAL_RETURN_IF_ERROR(Flush());
   {
     std::lock_guard lock(mu_);

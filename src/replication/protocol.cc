@@ -80,6 +80,21 @@ struct Encoder {
   }
   void operator()(const SnapshotEnd& m) {
     w.Field("wal_offset_after_snapshot", m.wal_offset_after_snapshot.value());
+    if (m.epochs) {
+      w.Key("epochs");
+      w.BeginArray();
+      for (const EpochStart& e : *m.epochs) {
+        w.BeginArray();
+        w.Uint(e.epoch.value());
+        w.Uint(e.start.value());
+        w.EndArray();
+      }
+      w.EndArray();
+    }
+  }
+  void operator()(const Truncate& m) {
+    w.Field("epoch", m.epoch.value());
+    w.Field("end_offset", m.end_offset.value());
   }
 };
 
@@ -476,6 +491,69 @@ Result<Message> ReadSnapshotChunk(object& root) {
   return Message(std::move(m));
 }
 
+// "epochs":[[epoch,start],...] with strictly increasing epochs and non-decreasing starts.
+Result<std::vector<EpochStart>> ReadEpochs(value& v, const std::string& path) {
+  ANNAL_ASSIGN_OR_RETURN(json_type t, TypeOf(v));
+  if (t != json_type::array) return WrongShape(path + " must be an array of [epoch, start] pairs");
+  simdjson::ondemand::array arr;
+  if (auto e = v.get_array().get(arr)) return EngineError(e);
+  std::vector<EpochStart> out;
+  for (auto pair_result : arr) {
+    value pair;
+    if (auto e = std::move(pair_result).get(pair)) return EngineError(e);
+    ANNAL_ASSIGN_OR_RETURN(json_type pt, TypeOf(pair));
+    if (pt != json_type::array) return WrongShape(path + "[] must be an [epoch, start] pair");
+    simdjson::ondemand::array items;
+    if (auto e = pair.get_array().get(items)) return EngineError(e);
+    std::vector<uint64_t> nums;
+    for (auto item_result : items) {
+      value item;
+      if (auto e = std::move(item_result).get(item)) return EngineError(e);
+      if (nums.size() == 2) return WrongShape(path + "[] must have exactly two numbers");
+      ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(item, path + "[]"));
+      nums.push_back(n);
+    }
+    if (nums.size() != 2) return WrongShape(path + "[] must have exactly two numbers");
+    EpochStart es{Epoch(nums[0]), Lsn(nums[1])};
+    if (!out.empty() && (es.epoch <= out.back().epoch || es.start < out.back().start))
+      return InvalidArgument(path + " must have increasing epochs and starts");
+    out.push_back(es);
+  }
+  return out;
+}
+
+Result<Message> ReadSnapshotEnd(object& root) {
+  static constexpr std::array<std::string_view, 3> kFields = {"type", "wal_offset_after_snapshot",
+                                                              "epochs"};
+  SnapshotEnd m;
+  ANNAL_RETURN_IF_ERROR(ForEachField(
+      root, "snapshot_end", kFields, Bits({0, 1}), [&](size_t i, value& v) -> Status {
+        const std::string path = Path("snapshot_end", kFields[i]);
+        if (i == 1) {
+          ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, path));
+          m.wal_offset_after_snapshot = Lsn(n);
+        } else if (i == 2 && !IsNull(v)) {
+          ANNAL_ASSIGN_OR_RETURN(m.epochs, ReadEpochs(v, path));
+        }
+        return Status::Ok();
+      }));
+  return Message(std::move(m));
+}
+
+Result<Message> ReadTruncate(object& root) {
+  static constexpr std::array<std::string_view, 3> kFields = {"type", "epoch", "end_offset"};
+  Truncate m;
+  ANNAL_RETURN_IF_ERROR(ForEachField(
+      root, "truncate", kFields, Bits({0, 1, 2}), [&](size_t i, value& v) -> Status {
+        if (i == 0) return Status::Ok();
+        ANNAL_ASSIGN_OR_RETURN(uint64_t n, ReadUint(v, Path("truncate", kFields[i])));
+        if (i == 1) m.epoch = Epoch(n);
+        if (i == 2) m.end_offset = Lsn(n);
+        return Status::Ok();
+      }));
+  return Message(std::move(m));
+}
+
 Result<Message> DecodeDocument(simdjson::padded_string& buf) {
   const std::string_view text(buf.data(), buf.size());
   ANNAL_RETURN_IF_ERROR(json::Validate(text));
@@ -508,9 +586,8 @@ Result<Message> DecodeDocument(simdjson::padded_string& buf) {
                                       &CaughtUp::current_offset);
   if (type == "snapshot_start") return ReadSnapshotStart(root);
   if (type == "snapshot_chunk") return ReadSnapshotChunk(root);
-  if (type == "snapshot_end")
-    return ReadSingleOffset<SnapshotEnd>(root, "snapshot_end", "wal_offset_after_snapshot",
-                                         &SnapshotEnd::wal_offset_after_snapshot);
+  if (type == "snapshot_end") return ReadSnapshotEnd(root);
+  if (type == "truncate") return ReadTruncate(root);
   // Annal-only types are negotiated (protocol "annal/1"); one we do not know is a peer bug.
   return InvalidArgument("unknown message type \"" + type + "\"");
 }
@@ -518,9 +595,9 @@ Result<Message> DecodeDocument(simdjson::padded_string& buf) {
 }  // namespace
 
 std::string_view MessageTypeName(const Message& m) {
-  static constexpr std::array<std::string_view, 7> kNames = {
-      "subscribe",      "ack",         "wal_entry", "caught_up", "snapshot_start",
-      "snapshot_chunk", "snapshot_end"};
+  static constexpr std::array<std::string_view, 8> kNames = {
+      "subscribe",      "ack",          "wal_entry", "caught_up", "snapshot_start",
+      "snapshot_chunk", "snapshot_end", "truncate"};
   static_assert(std::variant_size_v<Message> == kNames.size());
   return kNames[m.index()];
 }

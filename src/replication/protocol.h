@@ -94,15 +94,36 @@ struct SnapshotChunk {
   friend bool operator==(const SnapshotChunk&, const SnapshotChunk&) = default;
 };
 
+// One entry of a leader's epoch history: entries from `start` on were written in `epoch`.
+struct EpochStart {
+  Epoch epoch;
+  Lsn start;
+  friend bool operator==(const EpochStart&, const EpochStart&) = default;
+};
+
 // leader -> follower: the snapshot covers LSN 1..wal_offset_after_snapshot; streaming resumes
 // at the next LSN.
 struct SnapshotEnd {
   Lsn wal_offset_after_snapshot;
+  // Annal: the leader's epoch history up to wal_offset_after_snapshot, as
+  // "epochs":[[epoch,start_lsn],...], so the follower knows the epoch of every installed entry.
+  std::optional<std::vector<EpochStart>> epochs;
   friend bool operator==(const SnapshotEnd&, const SnapshotEnd&) = default;
 };
 
-using Message =
-    std::variant<Subscribe, Ack, WalEntry, CaughtUp, SnapshotStart, SnapshotChunk, SnapshotEnd>;
+// leader -> follower, Annal-only (sent only after subscribe.protocol "annal/1"): the follower's
+// (last_offset, epoch) is not in the leader's log. `epoch` is the largest epoch the leader
+// knows that is <= the follower's, and `end_offset` the last LSN the leader wrote in epochs
+// <= it. The follower truncates its log to min(its last, end_offset, its own end of `epoch`)
+// and subscribes again (DESIGN §5.7; docs/replication.md "Epochs").
+struct Truncate {
+  Epoch epoch;
+  Lsn end_offset;
+  friend bool operator==(const Truncate&, const Truncate&) = default;
+};
+
+using Message = std::variant<Subscribe, Ack, WalEntry, CaughtUp, SnapshotStart, SnapshotChunk,
+                             SnapshotEnd, Truncate>;
 
 // The wire name of the message's type: "subscribe", "wal_entry", ...
 std::string_view MessageTypeName(const Message& m);

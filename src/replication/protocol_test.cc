@@ -59,7 +59,9 @@ TEST(ReplicationProtocol, EveryMessageRoundTrips) {
       SnapshotStart{{}},
       SnapshotChunk{"events-000001.parquet", std::string("PAR1\0\xff\x01", 7), 524288, false, {}},
       SnapshotChunk{"f.parquet", "", 0, true, 0xdeadbeefu},
-      SnapshotEnd{Lsn(5000)},
+      SnapshotEnd{Lsn(5000), std::nullopt},
+      SnapshotEnd{Lsn(5000), std::vector<EpochStart>{{Epoch(1), Lsn(1)}, {Epoch(3), Lsn(4000)}}},
+      Truncate{Epoch(2), Lsn(777)},
   };
   // An AllSource-style entry without Annal's extras, with a nanosecond wal_timestamp.
   WalEntry plain = std::get<WalEntry>(MakeWalEntry(SampleEvent(), Epoch(1)));
@@ -70,6 +72,24 @@ TEST(ReplicationProtocol, EveryMessageRoundTrips) {
   plain.wal_timestamp = WalTimestamp{kSecs * 1'000'000'000LL + 123'456'789};
   all.push_back(plain);
   for (const auto& m : all) EXPECT_EQ(RoundTrip(m), m) << EncodeLine(m);
+}
+
+TEST(ReplicationProtocol, EpochExtensions) {
+  EXPECT_EQ(EncodeLine(Truncate{Epoch(2), Lsn(40)}),
+            "{\"type\":\"truncate\",\"epoch\":2,\"end_offset\":40}\n");
+  EXPECT_EQ(EncodeLine(SnapshotEnd{Lsn(9), std::vector<EpochStart>{{Epoch(1), Lsn(1)}, {Epoch(2), Lsn(5)}}}),
+            "{\"type\":\"snapshot_end\",\"wal_offset_after_snapshot\":9,\"epochs\":[[1,1],[2,5]]}\n");
+  for (const char* bad : {
+           R"({"type":"snapshot_end","wal_offset_after_snapshot":9,"epochs":[[2,1],[1,5]]})",
+           R"({"type":"snapshot_end","wal_offset_after_snapshot":9,"epochs":[[1,5],[2,1]]})",
+           R"({"type":"snapshot_end","wal_offset_after_snapshot":9,"epochs":[[1]]})",
+           R"({"type":"snapshot_end","wal_offset_after_snapshot":9,"epochs":[[1,2,3]]})",
+           R"({"type":"snapshot_end","wal_offset_after_snapshot":9,"epochs":{"1":1}})",
+           R"({"type":"truncate","epoch":1})",
+           R"({"type":"truncate","epoch":-1,"end_offset":3})",
+       }) {
+    EXPECT_FALSE(DecodeLine(bad).ok()) << bad;
+  }
 }
 
 TEST(ReplicationProtocol, EncodesTheDocumentedShape) {
