@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/json_writer.h"
+#include "metrics/metrics.h"
 #include "replication/socket.h"
 
 namespace annal::app {
@@ -251,6 +252,47 @@ void ClusterNode::WriteHealth(http::JsonWriter& w) {
   }
   w.EndArray();
   w.EndObject();
+}
+
+void ClusterNode::SampleMetrics(metrics::Metrics& m) {
+  std::shared_ptr<store::EventStore> st;
+  std::shared_ptr<replication::AckTracker> acks;
+  std::shared_ptr<replication::ReplicationServer> server;
+  std::shared_ptr<replication::FollowerClient> client;
+  {
+    std::lock_guard lock(mu_);
+    st = store_;
+    acks = acks_;
+    server = server_;
+    client = follower_client_;
+  }
+  metrics::ReplicationSample s;
+  if (client) {
+    replication::FollowerStatus fs = client->status();
+    const Lsn durable = st->durable_lsn();
+    s.leader = false;
+    s.connected = fs.connected;
+    s.lag_entries = fs.leader_offset > durable ? fs.leader_offset.value() - durable.value() : 0;
+    s.lag_ms = fs.replication_lag_ms;
+    s.entries_replayed_total = fs.total_replayed;
+    s.reconnects_total = fs.reconnect_count;
+    s.snapshots_received_total = fs.snapshots_received;
+  } else if (server && acks) {
+    for (const auto& f : server->followers()) {
+      ++s.followers_connected;
+      if (f.state == "streaming") ++s.followers_in_sync;
+      s.max_lag_entries = std::max(s.max_lag_entries, f.lag_entries);
+      s.max_lag_ms = std::max(s.max_lag_ms, f.lag_ms);
+    }
+    replication::LeaderStats ls = server->stats();
+    s.entries_sent_total = ls.entries_sent;
+    s.bytes_sent_total = ls.bytes_sent;
+    s.snapshots_sent_total = ls.snapshots_sent;
+    s.ack_timeouts_total = acks->timeouts();
+  } else {
+    return;
+  }
+  m.Replication(s);
 }
 
 Result<std::string> ClusterNode::Promote() {

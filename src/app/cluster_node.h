@@ -42,6 +42,7 @@ class ClusterNode final : public http::ClusterView, public replication::Follower
   std::optional<std::string> leader() override;
   std::optional<http::WriteAckInfo> AckFor(Lsn last) override;
   void WriteHealth(http::JsonWriter& w) override;
+  void SampleMetrics(metrics::Metrics& m) override;
   std::optional<std::string> cluster_token() override { return config_.cluster_token; }
   Result<std::string> Promote() override;
   Result<std::string> Repoint(std::string_view leader) override;

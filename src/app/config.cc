@@ -351,7 +351,6 @@ Status CheckSupported(const ServeConfig& c) {
   if (c.role == Role::kLeader && c.leader)
     return InvalidArgument("--leader " + *c.leader + " is only for followers; add --role follower "
                            "(or drop --leader to run a leader)");
-  if (c.min_acks == 0) return InvalidArgument("--min-acks must be at least 1");
   return Status::Ok();
 }
 

@@ -94,7 +94,7 @@ Result<ServeConfig> LoadServeConfig(const ServeFlags& flags, const EnvMap& env);
 Result<ServeConfig> LoadServeConfig(const std::vector<std::string>& args, const EnvMap& env);
 
 // Checks the settings that only make sense together (a follower needs a leader, a leader has
-// none, min_acks >= 1); a message that says what to change otherwise.
+// none); a message that says what to change otherwise.
 Status CheckSupported(const ServeConfig& config);
 
 // One line per setting with its effective value (the cluster token redacted); for logs.

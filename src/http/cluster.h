@@ -22,6 +22,7 @@
 #include "core/types.h"
 
 namespace annal::store { class EventStore; }
+namespace annal::metrics { class Metrics; }
 
 namespace annal::http {
 
@@ -46,6 +47,8 @@ class ClusterView {
   virtual std::optional<WriteAckInfo> AckFor(Lsn last) = 0;
   // Writes the value of /health's "replication" key (null when not replicating).
   virtual void WriteHealth(JsonWriter& w) = 0;
+  // Feeds the replication metrics before a scrape (nothing when not replicating).
+  virtual void SampleMetrics(metrics::Metrics& m) = 0;
   // The configured cluster token; internal endpoints require it when set.
   virtual std::optional<std::string> cluster_token() = 0;
   // Follower -> leader with a new epoch. Returns the JSON body of the 200 answer.
@@ -63,6 +66,7 @@ class StandaloneCluster final : public ClusterView {
   std::optional<std::string> leader() override { return std::nullopt; }
   std::optional<WriteAckInfo> AckFor(Lsn) override { return std::nullopt; }
   void WriteHealth(JsonWriter& w) override;
+  void SampleMetrics(metrics::Metrics&) override {}
   std::optional<std::string> cluster_token() override { return std::nullopt; }
   Result<std::string> Promote() override;
   Result<std::string> Repoint(std::string_view leader) override;

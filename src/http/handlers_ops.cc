@@ -26,6 +26,7 @@ HttpResponse Health(const Context& ctx) {
 
 HttpResponse Metrics(const Context& ctx) {
   ctx.metrics.StorageEvents(ctx.store.GetStats().total_events);
+  ctx.cluster.SampleMetrics(ctx.metrics);
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = ctx.metrics.Serialize();

@@ -21,9 +21,9 @@ struct HttpRequest {
   Method method = Method::kGet;
   std::string target;                       // origin-form: path, optionally "?query"
   std::optional<std::string> content_type;  // nullopt when the header is absent
+  std::string body;
   // X-Cluster-Token, or the credentials of "Authorization: Bearer <token>".
   std::optional<std::string> cluster_token;
-  std::string body;
 };
 
 inline constexpr std::string_view kJsonContentType = "application/json";

@@ -44,7 +44,7 @@ class RouterTest : public ::testing::Test {
 
   HttpResponse Call(Method m, std::string target, std::string body = {},
                     std::optional<std::string> content_type = "application/json") {
-    HttpRequest req{m, std::move(target), std::move(content_type), std::move(body)};
+    HttpRequest req{m, std::move(target), std::move(content_type), std::move(body), std::nullopt};
     auto ex = std::make_shared<TestExchange>(std::move(req));
     auto f = ex->future();
     router_.Handle(ex);

@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -15,6 +16,7 @@ namespace annal::metrics {
 namespace {
 
 using prometheus::Counter;
+using prometheus::Gauge;
 using prometheus::Histogram;
 
 // Latency buckets from 100 µs to 10 s.
@@ -92,6 +94,30 @@ struct Metrics::State {
   std::mutex storage_mu;
   uint64_t storage_seen = 0;
 
+  // Replication (sampled at scrape time). No per-follower labels: the set would be unbounded.
+  Gauge& G(const char* name, const char* help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(*registry).Add({});
+  }
+  Counter& C(const char* name, const char* help) {
+    return prometheus::BuildCounter().Name(name).Help(help).Register(*registry).Add({});
+  }
+  Gauge& repl_followers = G("allsource_replication_followers_connected", "Followers connected to this leader");
+  Gauge& repl_in_sync = G("annal_replication_followers_in_sync", "Followers streaming live entries");
+  Gauge& repl_lag_entries = G("allsource_replication_lag_entries",
+                              "Leader: largest follower lag in entries (durable - acked); follower: leader offset - replayed");
+  Gauge& repl_lag_s = G("allsource_replication_lag_seconds",
+                         "Leader: age of the oldest unacked entry of the slowest follower; follower: leader write to receipt");
+  Gauge& repl_connected = G("allsource_replication_connected", "Follower: 1 while connected to its leader");
+  Counter& repl_sent = C("allsource_replication_entries_sent_total", "WAL entries shipped to followers");
+  Counter& repl_bytes = C("allsource_replication_bytes_sent_total", "Bytes shipped to followers");
+  Counter& repl_snap_sent = C("annal_replication_snapshots_sent_total", "Snapshots sent to followers");
+  Counter& repl_timeouts = C("annal_replication_ack_timeouts_total", "Write batches published after their ack timeout");
+  Counter& repl_replayed = C("allsource_replication_entries_replayed_total", "Entries applied from the leader");
+  Counter& repl_reconnects = C("allsource_replication_reconnects_total", "Follower reconnections to the leader");
+  Counter& repl_snap_recv = C("allsource_replication_snapshots_received_total", "Snapshots installed from the leader");
+  std::mutex repl_mu;
+  ReplicationSample repl_seen;  // guarded by repl_mu: totals already counted
+
   // Series cache: Family::Add builds label maps, which is too slow for every request.
   std::shared_mutex http_mu;
   std::map<std::pair<std::string, int>, Counter*, std::less<>> http_counters;
@@ -134,6 +160,34 @@ void Metrics::IngestionDuration(double seconds) { s_->ingestion_duration.Observe
 void Metrics::QueryServed(double seconds) {
   s_->queries.Increment();
   s_->query_duration.Observe(seconds);
+}
+
+void Metrics::Replication(const ReplicationSample& r) {
+  std::lock_guard lock(s_->repl_mu);
+  ReplicationSample& seen = s_->repl_seen;
+  auto advance = [](Counter& c, uint64_t total, uint64_t& counted) {
+    if (total > counted) c.Increment(static_cast<double>(total - counted));
+    counted = std::max(counted, total);
+  };
+  // A role change starts new per-role totals; keep counting from where they restart.
+  if (r.leader != seen.leader) {
+    seen.entries_sent_total = seen.bytes_sent_total = seen.snapshots_sent_total = 0;
+    seen.ack_timeouts_total = seen.entries_replayed_total = 0;
+    seen.reconnects_total = seen.snapshots_received_total = 0;
+    seen.leader = r.leader;
+  }
+  s_->repl_followers.Set(static_cast<double>(r.followers_connected));
+  s_->repl_in_sync.Set(static_cast<double>(r.followers_in_sync));
+  s_->repl_lag_entries.Set(static_cast<double>(r.leader ? r.max_lag_entries : r.lag_entries));
+  s_->repl_lag_s.Set(static_cast<double>(r.leader ? r.max_lag_ms : r.lag_ms) / 1000.0);
+  s_->repl_connected.Set(r.connected ? 1 : 0);
+  advance(s_->repl_sent, r.entries_sent_total, seen.entries_sent_total);
+  advance(s_->repl_bytes, r.bytes_sent_total, seen.bytes_sent_total);
+  advance(s_->repl_snap_sent, r.snapshots_sent_total, seen.snapshots_sent_total);
+  advance(s_->repl_timeouts, r.ack_timeouts_total, seen.ack_timeouts_total);
+  advance(s_->repl_replayed, r.entries_replayed_total, seen.entries_replayed_total);
+  advance(s_->repl_reconnects, r.reconnects_total, seen.reconnects_total);
+  advance(s_->repl_snap_recv, r.snapshots_received_total, seen.snapshots_received_total);
 }
 
 void Metrics::StorageEvents(uint64_t total) {

@@ -11,6 +11,28 @@
 
 namespace annal::metrics {
 
+// Replication state sampled at scrape time (GET /metrics). Totals only grow while the process
+// lives; a role change (promotion) keeps them.
+struct ReplicationSample {
+  bool leader = true;
+  // leader
+  uint64_t followers_connected = 0;
+  uint64_t followers_in_sync = 0;
+  uint64_t max_lag_entries = 0;
+  uint64_t max_lag_ms = 0;
+  uint64_t entries_sent_total = 0;
+  uint64_t bytes_sent_total = 0;
+  uint64_t snapshots_sent_total = 0;
+  uint64_t ack_timeouts_total = 0;
+  // follower
+  bool connected = false;
+  uint64_t lag_entries = 0;
+  uint64_t lag_ms = 0;
+  uint64_t entries_replayed_total = 0;
+  uint64_t reconnects_total = 0;
+  uint64_t snapshots_received_total = 0;
+};
+
 class Metrics {
  public:
   Metrics();
@@ -25,6 +47,9 @@ class Metrics {
   void WalGroupCommit(double fsync_seconds, size_t group_records);  // annal_wal_fsync_seconds, annal_wal_group_size
   // annal_http_requests_total{route,status}; `route` is a route pattern, never a raw path.
   void HttpRequest(std::string_view route, int status, double seconds);
+
+  // allsource_replication_*: see metrics.cc for the names.
+  void Replication(const ReplicationSample& s);
 
   std::string Serialize() const;  // Prometheus text exposition format 0.0.4
 
