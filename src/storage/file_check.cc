@@ -3,24 +3,15 @@
 #include <fcntl.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <system_error>
 #include <vector>
 
 #include "core/crc32c.h"
 #include "storage/file_names.h"
+#include "storage/sealed_text.h"
 #include "wal/file.h"
 
 namespace annal::storage {
-namespace {
-
-std::string Hex32(uint32_t v) {
-  char buf[9];
-  std::snprintf(buf, sizeof buf, "%08x", v);
-  return buf;
-}
-
-}  // namespace
 
 Result<FileDigest> DigestFile(const std::filesystem::path& path) {
   ANNAL_ASSIGN_OR_RETURN(wal::UniqueFd fd, wal::OpenFile(path, O_RDONLY));
@@ -38,7 +29,9 @@ Result<FileDigest> DigestFile(const std::filesystem::path& path) {
 Status ReadCheckedEventFile(const std::filesystem::path& dir, const FileMeta& meta,
                             const std::function<Status(Event&&)>& fn) {
   const std::filesystem::path path = dir / meta.name;
-  const std::string name = "storage/" + meta.name;
+  // "storage/events-….parquet" for a live file; a staged snapshot file names its own folder.
+  const std::filesystem::path folder = dir.has_filename() ? dir.filename() : dir.parent_path().filename();
+  const std::string name = (folder / meta.name).string();
   auto digest = DigestFile(path);
   if (!digest.ok()) return digest.status();
   if (digest->bytes != meta.bytes)

@@ -24,7 +24,8 @@ Result<FileDigest> DigestFile(const std::filesystem::path& path);
 
 // Reads the live file `meta` in <dir>: checks size and CRC-32C against the manifest, then
 // parses it (ReadEventFile) and checks that it holds exactly the events meta.first_lsn ..
-// meta.last_lsn in order. Every failure is Corruption naming the file.
+// meta.last_lsn in order. Every failure is Corruption naming the file as <dir's name>/<file>
+// ("storage/events-….parquet").
 Status ReadCheckedEventFile(const std::filesystem::path& dir, const FileMeta& meta,
                             const std::function<Status(Event&&)>& fn);
 
