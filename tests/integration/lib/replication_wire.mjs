@@ -130,6 +130,9 @@ export function decode(line) {
 
 // Splits a readable byte stream (a net.Socket) into lines.
 //
+// Reading starts (the stream is put in flowing mode) once a 'line' listener is attached or
+// iteration begins.
+//
 // Events:
 //   'line' (string)  one line, UTF-8 decoded, without its '\n' (and without a '\r' before it).
 //   'error' (Error)  a line grew beyond `maxLineBytes` (err.code === 'ELINETOOLONG'), or the
@@ -157,10 +160,21 @@ export class LineReader extends EventEmitter {
     this.onEnd = () => this.finish();
     this.onClose = () => this.finish();
     this.onError = (err) => this.fail(err);
-    stream.on('data', this.onData);
-    stream.on('end', this.onEnd);
-    stream.on('close', this.onClose);
-    stream.on('error', this.onError);
+    // Reading starts when the first 'line' listener (or the iterator) is attached, so no line is
+    // emitted before anyone listens (a PassThrough may emit 'data' synchronously on write).
+    this.started = false;
+    this.on('newListener', (event) => {
+      if (event === 'line' && !this.started) queueMicrotask(() => this.start());
+    });
+  }
+
+  start() {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.stream.on('data', this.onData);
+    this.stream.on('end', this.onEnd);
+    this.stream.on('close', this.onClose);
+    this.stream.on('error', this.onError);
   }
 
   push(chunk) {
@@ -182,7 +196,10 @@ export class LineReader extends EventEmitter {
       }
       if (line.length && line[line.length - 1] === 0x0D) line = line.subarray(0, line.length - 1);
       this.emit('line', line.toString('utf8'));
-      if (this.stopped) return;  // a listener may have stopped us
+      // A listener may have stopped us or destroyed the stream (a protocol violation): the rest
+      // of this chunk must not be delivered.
+      if (this.stopped) return;
+      if (this.stream.destroyed) { this.stop(); return; }
       start = nl + 1;
     }
     if (start < chunk.length) {
