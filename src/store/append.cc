@@ -164,6 +164,11 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     return;
   }
 
+  // The first write of an epoch records it durably before its WAL record exists.
+  if (Status st = RecordEpochLocked(epoch_, last_lsn_.next()); !st.ok()) {
+    seq.unlock();
+    return done(Failure(std::move(st)));
+  }
   // Sequence and index the batch. One timestamp for the whole batch, never below the last one,
   // keeps timestamps non-decreasing in LSN order even if the wall clock steps back.
   const TimestampMicros timestamp = std::max(NowMicros(), last_timestamp_);

@@ -36,6 +36,7 @@ Status EventStore::Impl::ReplayEvent(Event e, std::string_view origin) {
   last_lsn_ = e.sequence;
   last_timestamp_ = e.timestamp;
   if (e.epoch > epoch_) epoch_ = e.epoch;
+  if (e.epoch > derived_epochs_.latest()) (void)derived_epochs_.Append(e.epoch, e.sequence);
   const Event* stored = log_.Append(std::move(e));
   stream.entity = indexes_.Add(*stored, stream.entity);
   return Status::Ok();
@@ -53,6 +54,36 @@ Status EventStore::Impl::ReplayRecord(const wal::RecordView& record) {
   e.epoch = record.epoch;
   e.timestamp = record.timestamp;
   return ReplayEvent(std::move(e), "wal record");
+}
+
+Status EventStore::Impl::LoadEpochHistory() {
+  const auto file = options_.data_dir / storage::kEpochHistoryFileName;
+  ANNAL_ASSIGN_OR_RETURN(std::optional<storage::EpochHistory> saved, storage::EpochHistory::Load(file));
+  // Without a file (a data dir from before epochs were recorded) the replayed events tell:
+  // exact for WAL records, an upper bound for Parquet rows (one max epoch per file).
+  storage::EpochHistory h = saved ? *saved : derived_epochs_;
+  // An entry may start at most at the next LSN: a promoted node that has not written yet.
+  h.TruncateAfter(last_lsn_.next());
+  for (const auto& e : derived_epochs_.entries()) {
+    if (e.epoch > h.latest() && !h.Append(e.epoch, e.start).ok())
+      return Corruption(file.string() + ": epoch " + std::to_string(e.epoch.value()) +
+                        " of the log (from lsn " + std::to_string(e.start.value()) +
+                        ") does not fit the saved history");
+  }
+  if (!saved || h != *saved) ANNAL_RETURN_IF_ERROR(h.Save(file));
+  epochs_ = std::move(h);
+  derived_epochs_ = storage::EpochHistory();
+  if (epochs_.latest() > epoch_) epoch_ = epochs_.latest();
+  return Status::Ok();
+}
+
+Status EventStore::Impl::RecordEpochLocked(Epoch epoch, Lsn start) {
+  if (epoch <= epochs_.latest()) return Status::Ok();
+  storage::EpochHistory next = epochs_;
+  ANNAL_RETURN_IF_ERROR(next.Append(epoch, start));
+  ANNAL_RETURN_IF_ERROR(next.Save(options_.data_dir / storage::kEpochHistoryFileName));
+  epochs_ = std::move(next);
+  return Status::Ok();
 }
 
 void EventStore::Impl::StartServing(std::unique_ptr<storage::Catalog> catalog,
@@ -135,6 +166,10 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(StoreOptions options) {
     (void)wal.value()->Close();
     return st;
   }
+  if (Status st = raw->LoadEpochHistory(); !st.ok()) {
+    (void)wal.value()->Close();
+    return st;
+  }
   // 4. Start-up validated everything: only now delete what crashed checkpoints left behind.
   Status orphans = catalog->RemoveOrphans();
   if (!orphans.ok()) spdlog::warn("storage: removing orphans: {}", orphans.ToString());
@@ -188,6 +223,7 @@ void EventStore::Publish(Lsn lsn) { impl_->Publish(lsn); }
 Lsn EventStore::last_lsn() const { return impl_->last_lsn(); }
 Epoch EventStore::epoch() const { return impl_->epoch(); }
 Status EventStore::SetEpoch(Epoch epoch) { return impl_->SetEpoch(epoch); }
+storage::EpochHistory EventStore::epoch_history() const { return impl_->epoch_history(); }
 void EventStore::SetReadOnly(bool read_only) { impl_->SetReadOnly(read_only); }
 bool EventStore::read_only() const { return impl_->read_only(); }
 void EventStore::SetVisibilityGate(bool on) { impl_->SetVisibilityGate(on); }

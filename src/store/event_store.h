@@ -24,6 +24,7 @@
 #include "storage/catalog.h"
 #include "storage/checkpointer.h"
 #include "storage/compactor.h"
+#include "storage/epoch_history.h"
 #include "storage/crash_points.h"
 #include "storage/parquet/event_file.h"
 #include "wal/wal.h"
@@ -219,8 +220,11 @@ class EventStore {
   Lsn last_lsn() const;
   // The epoch stamped on new appends; the highest epoch in the log otherwise.
   Epoch epoch() const;
-  // Starts a new leadership term: every later append carries `epoch` (> epoch()).
+  // Starts a new leadership term: every later append carries `epoch` (> epoch()). Recorded
+  // durably in the epoch history (starting at last_lsn() + 1) before it returns.
   Status SetEpoch(Epoch epoch);
+  // Which epoch wrote which LSNs (<data>/EPOCHS), for replication's divergence check.
+  storage::EpochHistory epoch_history() const;
   void SetReadOnly(bool read_only);
   // Turns the visibility gate (StoreOptions::gate_visibility) on or off at run time
   // (promotion). Turning it off publishes everything durable.

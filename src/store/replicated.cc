@@ -75,6 +75,13 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
     streams[i] = &stream;
   }
 
+  // New epochs are on disk before any of their entries can be.
+  for (const Event& e : events) {
+    if (Status st = RecordEpochLocked(e.epoch, e.sequence); !st.ok()) {
+      seq.unlock();
+      return done(st);
+    }
+  }
   const Lsn first = last_lsn_.next();
   const Lsn last = events.back().sequence;
   {
@@ -108,11 +115,17 @@ Epoch EventStore::Impl::epoch() {
 
 Status EventStore::Impl::SetEpoch(Epoch epoch) {
   std::lock_guard seq(seq_mu_);
-  if (epoch <= epoch_)
+  if (epoch <= epoch_ || epoch <= epochs_.latest())
     return InvalidArgument("new epoch " + std::to_string(epoch.value()) +
                            " must be above the current " + std::to_string(epoch_.value()));
+  ANNAL_RETURN_IF_ERROR(RecordEpochLocked(epoch, last_lsn_.next()));
   epoch_ = epoch;
   return Status::Ok();
+}
+
+storage::EpochHistory EventStore::Impl::epoch_history() {
+  std::lock_guard seq(seq_mu_);
+  return epochs_;
 }
 
 void EventStore::Impl::SetReadOnly(bool read_only) {

@@ -123,3 +123,39 @@ TEST(ReplicatedTest, GatedLeaderShowsDurableEventsOnlyAfterPublish) {
 
 }  // namespace
 }  // namespace annal::store
+
+namespace annal::store {
+namespace {
+
+TEST(ReplicatedTest, EpochHistoryIsDurableAndFollowsTheLog) {
+  TempDir ld, fd;
+  StoreOptions lo = OptionsFor(ld.path());
+  {
+    auto leader = OpenOrDie(lo);
+    AppendOk(*leader, Ev("a"));
+    AppendOk(*leader, Ev("a"));
+    ASSERT_TRUE(leader->SetEpoch(Epoch(2)).ok());  // a promotion that has not written yet
+    EXPECT_FALSE(leader->SetEpoch(Epoch(2)).ok());
+  }
+  auto leader = OpenOrDie(lo);
+  EXPECT_EQ(leader->epoch(), Epoch(2)) << "the promotion survived a restart";
+  using E = storage::EpochHistory::Entry;
+  EXPECT_EQ(leader->epoch_history().entries(), (std::vector<E>{{Epoch(1), Lsn(1)}, {Epoch(2), Lsn(3)}}));
+  AppendOk(*leader, Ev("a"));
+  auto entries = Entries(*leader, 1, 3);
+  EXPECT_EQ(entries[2].epoch, Epoch(2));
+
+  // A follower learns the epochs from the entries it applies, and keeps them across restarts.
+  StoreOptions fo = OptionsFor(fd.path());
+  {
+    auto follower = OpenOrDie(fo);
+    ASSERT_TRUE(ApplySync(*follower, Entries(*leader, 1, 3)).ok());
+  }
+  auto follower = OpenOrDie(fo);
+  EXPECT_EQ(follower->epoch_history().entries(), (std::vector<E>{{Epoch(1), Lsn(1)}, {Epoch(2), Lsn(3)}}));
+  EXPECT_EQ(follower->epoch_history().EpochAt(Lsn(2)), Epoch(1));
+  EXPECT_EQ(follower->epoch(), Epoch(2));
+}
+
+}  // namespace
+}  // namespace annal::store

@@ -37,6 +37,7 @@
 #include "store/shared_mutex.h"
 #include "store/visibility.h"
 #include "storage/catalog.h"
+#include "storage/epoch_history.h"
 #include "wal/wal.h"
 
 namespace annal::store {
@@ -54,6 +55,9 @@ class EventStore::Impl {
   // Open: ReplayEvent for one recovered WAL record.
   Status ReplayRecord(const wal::RecordView& record);
   Lsn replayed_lsn() const { return last_lsn_; }  // Open only
+  // Open, after replay: loads <data>/EPOCHS (or derives it from the replayed events), reconciles
+  // it with the log, saves it if it changed, and sets the epoch for new appends.
+  Status LoadEpochHistory();
   // Open: storage loaded and the WAL recovered; start serving (and the maintenance thread).
   void StartServing(std::unique_ptr<storage::Catalog> catalog, std::unique_ptr<wal::Wal> wal);
 
@@ -69,6 +73,7 @@ class EventStore::Impl {
   Lsn last_lsn();
   Epoch epoch();
   Status SetEpoch(Epoch epoch);
+  storage::EpochHistory epoch_history();
   void SetReadOnly(bool read_only);
   bool read_only() const { return read_only_.load(std::memory_order_acquire); }
   void SetVisibilityGate(bool on) {
@@ -127,6 +132,13 @@ class EventStore::Impl {
   Lsn last_lsn_;                    // guarded by seq_mu_: last LSN assigned
   TimestampMicros last_timestamp_ = 0;  // guarded by seq_mu_: last timestamp assigned
   Epoch epoch_{1};                  // guarded by seq_mu_: epoch stamped on new events
+  // Which epoch wrote which LSNs (<data>/EPOCHS). Guarded by seq_mu_; saved before the first
+  // WAL record of a new epoch is submitted, so the file never misses an epoch of the log.
+  storage::EpochHistory epochs_;
+  storage::EpochHistory derived_epochs_;  // Open only: the epochs seen while replaying
+  // Records that `epoch` writes from `start` on, if it is new, and saves the history.
+  // REQUIRES: seq_mu_ held (or Open).
+  Status RecordEpochLocked(Epoch epoch, Lsn start);
   uint64_t batch_counter_ = 0;      // guarded by seq_mu_: ids for StreamState scratch
   bool closing_ = false;            // guarded by seq_mu_
   std::atomic<bool> read_only_{false};  // written under seq_mu_, read anywhere
