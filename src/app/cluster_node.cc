@@ -5,6 +5,7 @@
 #include "http/json_writer.h"
 #include "metrics/metrics.h"
 #include "replication/socket.h"
+#include "storage/data_dir_ops.h"
 
 namespace annal::app {
 namespace {
@@ -204,6 +205,7 @@ void ClusterNode::WriteHealth(http::JsonWriter& w) {
     w.Field("corrupted_skipped", 0);  // never: a bad entry means reconnect and refetch
     w.Field("reconnect_count", fs.reconnect_count);
     w.Field("snapshots_received", fs.snapshots_received);
+    w.Field("truncations", fs.truncations);
     w.Field("epoch", fs.epoch.value());
     w.Field("caught_up", fs.caught_up);
     w.Field("last_error", fs.last_error);
@@ -331,6 +333,7 @@ Result<std::string> ClusterNode::Promote() {
   w.Field("role", "leader");
   w.Field("epoch", epoch.value());
   w.Field("last_offset", st->durable_lsn().value());
+  w.Field("replication_port", replication_port());
   w.EndObject();
   return w.Take();
 }
@@ -355,12 +358,47 @@ Result<std::string> ClusterNode::Repoint(std::string_view leader) {
   return w.Take();
 }
 
+Status ClusterNode::ReopenAfter(
+    const std::function<Status(const std::filesystem::path&)>& surgery) {
+  std::shared_ptr<store::EventStore> old = store();
+  if (Status st = old->CloseWithoutCheckpoint(); !st.ok())
+    spdlog::warn("replication: closing the store before rewriting it: {}", st.ToString());
+  Status done = surgery(store_options_.data_dir);
+  // Reopen either way: after a failed surgery the data dir still holds a valid log (the
+  // operations keep one at every step), and the follower retries from what it finds.
+  auto reopened = store::EventStore::Open(store_options_);
+  if (!reopened.ok()) {
+    spdlog::critical("replication: cannot reopen the store after rewriting the data dir: {}",
+                     reopened.status().ToString());
+    return reopened.status();
+  }
+  std::shared_ptr<store::EventStore> fresh = std::move(reopened).value();
+  {
+    std::lock_guard lock(mu_);
+    store_ = fresh;
+  }
+  return done;
+}
+
 Status ClusterNode::InstallSnapshot(const std::filesystem::path& staging,
-                                    const std::vector<std::string>& files, Lsn last) {
-  (void)staging;
-  (void)files;
-  (void)last;
-  return Internal("snapshot install is not built yet");
+                                    const std::vector<std::string>& files, Lsn last,
+                                    const storage::EpochHistory& epochs) {
+  return ReopenAfter([&](const std::filesystem::path& dir) {
+    return storage::InstallSnapshot(dir, staging, files, last, epochs);
+  });
+}
+
+Status ClusterNode::TruncateLog(Lsn keep_through) {
+  return ReopenAfter([&](const std::filesystem::path& dir) {
+    storage::TruncateReport report;
+    Status st = storage::TruncateLog(dir, keep_through, &report);
+    if (st.ok())
+      spdlog::warn("replication: truncated the log to LSN {}: {} events removed ({} files "
+                   "rewritten, {} deleted; {} WAL segments deleted, {} cut)",
+                   keep_through.value(), report.events_removed, report.files_rewritten,
+                   report.files_deleted, report.segments_deleted, report.segments_truncated);
+    return st;
+  });
 }
 
 }  // namespace annal::app

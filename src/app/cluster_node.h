@@ -47,9 +47,11 @@ class ClusterNode final : public http::ClusterView, public replication::Follower
   Result<std::string> Promote() override;
   Result<std::string> Repoint(std::string_view leader) override;
 
-  // replication::FollowerHost
+  // replication::FollowerHost (called on the follower client's thread)
   Status InstallSnapshot(const std::filesystem::path& staging,
-                         const std::vector<std::string>& files, Lsn last) override;
+                         const std::vector<std::string>& files, Lsn last,
+                         const storage::EpochHistory& epochs) override;
+  Status TruncateLog(Lsn keep_through) override;
 
  private:
   ClusterNode(ServeConfig config, store::StoreOptions store_options);
@@ -60,6 +62,10 @@ class ClusterNode final : public http::ClusterView, public replication::Follower
   // The store's on_durable hook: feeds the ack tracker and wakes the shippers.
   void OnDurable(Lsn lsn);
   replication::AckPolicy Policy() const;
+  // Closes the store (no final checkpoint: the data dir is about to be rewritten), runs
+  // `surgery` on the data dir, reopens the store and swaps it in. Readers keep using the old
+  // (closed, still readable) store until they fetch the new one.
+  Status ReopenAfter(const std::function<Status(const std::filesystem::path&)>& surgery);
 
   const ServeConfig config_;
   store::StoreOptions store_options_;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -163,7 +164,7 @@ Status FollowerClient::Impl::Session(Connection& conn) {
   }
   Subscribe sub;
   sub.last_offset = store->durable_lsn();
-  sub.epoch = store->epoch();
+  sub.epoch = store->epoch_history().EpochAt(sub.last_offset);  // the epoch of that entry
   if (!options_.node_id.empty()) sub.node_id = options_.node_id;
   sub.protocol = std::string(kAnnalProtocolV1);
   ANNAL_RETURN_IF_ERROR(conn.WriteAll(EncodeLine(sub), std::chrono::milliseconds(10000)));
@@ -270,7 +271,12 @@ Status FollowerClient::Impl::Session(Connection& conn) {
         if (!f.complete) return InvalidArgument("snapshot_end before the last chunk of " + name);
       CloseStaged();
       const Lsn x = e->wal_offset_after_snapshot;
-      ANNAL_RETURN_IF_ERROR(host_.InstallSnapshot(options_.staging_dir, snapshot_files_, x));
+      storage::EpochHistory epochs;
+      if (e->epochs) {
+        for (const EpochStart& es : *e->epochs)
+          ANNAL_RETURN_IF_ERROR(epochs.Append(es.epoch, es.start));
+      }
+      ANNAL_RETURN_IF_ERROR(host_.InstallSnapshot(options_.staging_dir, snapshot_files_, x, epochs));
       store = host_.store();
       if (store->durable_lsn() != x)
         return Internal("after installing the snapshot the store ends at LSN " +
@@ -289,6 +295,29 @@ Status FollowerClient::Impl::Session(Connection& conn) {
       }
       ack_wake_.notify_all();
       spdlog::info("replication: installed a snapshot up to LSN {}", x.value());
+    } else if (auto* t = std::get_if<Truncate>(&*msg)) {
+      if (any_entry || in_snapshot) return InvalidArgument("truncate after entries");
+      // Our last entry is not in the leader's log. Keep only what both logs share: up to the
+      // end of the common epoch in both histories (Kafka's KIP-101/279 rule).
+      const Lsn last = store->durable_lsn();
+      const storage::EpochHistory h = store->epoch_history();
+      const Lsn ours = t->epoch.value() == 0 ? Lsn(0) : h.EndOf(t->epoch, last);
+      const Lsn keep = std::min({last, t->end_offset, ours});
+      if (keep >= last)
+        return Corruption("the leader says our log diverges after LSN " +
+                          std::to_string(t->end_offset.value()) + " in epoch " +
+                          std::to_string(t->epoch.value()) + ", but ours agrees through LSN " +
+                          std::to_string(last.value()) + "; refusing to truncate nothing");
+      spdlog::warn("replication: our log diverges from the leader's after LSN {} (we have {}): "
+                   "truncating {} entries and resubscribing",
+                   keep.value(), last.value(), last.value() - keep.value());
+      ANNAL_RETURN_IF_ERROR(host_.TruncateLog(keep));
+      {
+        std::lock_guard lock(mu_);
+        ++status_.truncations;
+      }
+      // NotFound: the connection ended as planned; resubscribe without backing off.
+      return NotFound("truncated the divergent suffix after LSN " + std::to_string(keep.value()));
     } else {
       return InvalidArgument(std::string("unexpected ") + std::string(MessageTypeName(*msg)) +
                              " from the leader");

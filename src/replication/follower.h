@@ -23,6 +23,7 @@
 
 #include "core/status.h"
 #include "core/types.h"
+#include "storage/epoch_history.h"
 
 namespace annal::store { class EventStore; }
 
@@ -34,10 +35,14 @@ class FollowerHost {
   virtual ~FollowerHost() = default;
   // The store to apply to (it may be replaced by InstallSnapshot / TruncateLog).
   virtual std::shared_ptr<store::EventStore> store() = 0;
-  // Replaces the data with the snapshot files in `staging` (covering LSN 1..last) and reopens
-  // the store. On error the old data must be intact.
+  // Replaces the data with the snapshot files in `staging` (covering LSN 1..last, written in
+  // the epochs `epochs`; empty when the leader did not say) and reopens the store. On error
+  // the old data must be intact.
   virtual Status InstallSnapshot(const std::filesystem::path& staging,
-                                 const std::vector<std::string>& files, Lsn last) = 0;
+                                 const std::vector<std::string>& files, Lsn last,
+                                 const storage::EpochHistory& epochs) = 0;
+  // Removes every entry after `keep_through` (a divergent suffix) and reopens the store.
+  virtual Status TruncateLog(Lsn keep_through) = 0;
 };
 
 struct FollowerOptions {
@@ -61,6 +66,7 @@ struct FollowerStatus {
   uint64_t total_replayed = 0;     // entries applied since start
   uint64_t reconnect_count = 0;
   uint64_t snapshots_received = 0;
+  uint64_t truncations = 0;        // divergent suffixes removed on the leader's word
   Epoch epoch;
   bool caught_up = false;          // received caught_up on the current connection
   std::string last_error;          // why the last connection ended ("" if none)

@@ -224,6 +224,21 @@ Status Session::Serve() {
     status_.acked = sub.last_offset;
   }
   const Lsn leader_last = server_.store_->durable_lsn();
+  // Log matching (DESIGN §5.7): an entry with the same LSN and epoch means the same prefix. An
+  // Annal follower whose last entry is not in our log gets told where its log diverges.
+  if (status_.annal_protocol && sub.epoch && sub.last_offset.value() > 0) {
+    const storage::EpochHistory h = server_.store_->epoch_history();
+    if (sub.last_offset > leader_last || h.EpochAt(sub.last_offset) != *sub.epoch) {
+      const std::optional<Epoch> common = h.LargestAtMost(*sub.epoch);
+      const Truncate t{common.value_or(Epoch(0)), common ? h.EndOf(*common, leader_last) : Lsn(0)};
+      out_ += EncodeLine(t);
+      ANNAL_RETURN_IF_ERROR(Flush());
+      return InvalidArgument("its log diverges from ours after at most LSN " +
+                             std::to_string(t.end_offset.value()) + " (it has LSN " +
+                             std::to_string(sub.last_offset.value()) + " in epoch " +
+                             std::to_string(sub.epoch->value()) + "); told it to truncate");
+    }
+  }
   if (sub.last_offset > leader_last) {
     server_.UpdateStats([](LeaderStats& s) { ++s.sessions_rejected; });
     return InvalidArgument("follower is ahead of the leader: it has LSN " +
@@ -299,7 +314,15 @@ Status Session::SendSnapshot(const Subscribe& sub, Lsn* resume_from) {
       ANNAL_RETURN_IF_ERROR(Flush());
     } while (offset < size);
   }
-  out_ += EncodeLine(SnapshotEnd{x, std::nullopt});
+  SnapshotEnd end{x, std::nullopt};
+  if (status_.annal_protocol) {
+    // The epochs of the installed entries, so the follower can take part in divergence checks.
+    storage::EpochHistory h = server_.store_->epoch_history();
+    h.TruncateAfter(x);
+    end.epochs.emplace();
+    for (const auto& e : h.entries()) end.epochs->push_back(EpochStart{e.epoch, e.start});
+  }
+  out_ += EncodeLine(end);
   ANNAL_RETURN_IF_ERROR(Flush());
   {
     std::lock_guard lock(mu_);
