@@ -346,10 +346,11 @@ Status Session::Stream(wal::LogReader& reader) {
     const Lsn durable = caught_up ? server_.WaitForDurableAfter(shipped, stopping_)
                                   : server_.store_->durable_lsn();
     if (stopping_) return Unavailable("stopping");
+    const Lsn before = shipped;
     while (shipped < durable) {
       auto more = reader.Next(&rec);
       if (!more.ok()) return more.status();
-      if (!*more) break;  // the record is durable but not fully readable yet: rare, retry
+      if (!*more) break;  // durable but not readable yet (a segment being rotated): retry
       Event e;
       ANNAL_RETURN_IF_ERROR(DecodeEventBody(rec.body, e));
       e.sequence = rec.lsn;
@@ -372,6 +373,8 @@ Status Session::Stream(wal::LogReader& reader) {
     ANNAL_RETURN_IF_ERROR(Flush());
     server_.UpdateStats([&](LeaderStats& s) { s.entries_sent += entries; });
     entries = 0;
+    // Durable entries the reader could not see yet: do not spin on them.
+    if (shipped == before && shipped < durable) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
