@@ -29,7 +29,9 @@ namespace fs = std::filesystem;
 
 struct DataDirPaths {
   explicit DataDirPaths(const fs::path& data)
-      : storage(data / kStorageDirName), wal(data / kWalDirName), epochs(data / kEpochHistoryFileName) {}
+      : storage(data / kStorageDirName),
+        wal(data / kWalDirName),
+        epochs(data / kEpochHistoryFileName) {}
   fs::path storage, wal, epochs;
 };
 
@@ -60,7 +62,8 @@ bool IsSegmentTemp(std::string_view name) {
 Status RemoveSegmentTemps(const fs::path& wal_dir) {
   std::error_code ec;
   for (fs::directory_iterator it(wal_dir, ec), end; !ec && it != end; it.increment(ec))
-    if (IsSegmentTemp(it->path().filename().string())) ANNAL_RETURN_IF_ERROR(RemoveFile(it->path()));
+    if (IsSegmentTemp(it->path().filename().string()))
+      ANNAL_RETURN_IF_ERROR(RemoveFile(it->path()));
   if (ec && ec != std::errc::no_such_file_or_directory)
     return IOError("list " + wal_dir.string() + ": " + ec.message());
   return Status::Ok();
@@ -74,7 +77,8 @@ Result<Lsn> RecoverWal(const fs::path& wal_dir, Lsn checkpoint) {
   options.checkpoint_lsn = checkpoint;
   ANNAL_ASSIGN_OR_RETURN(
       wal::RecoveredLog log,
-      wal::RecoverLog(options, [](const wal::RecordView&) { return Status::Ok(); }, nullptr));
+      wal::RecoverLog(
+          options, [](const wal::RecordView&) { return Status::Ok(); }, nullptr));
   return log.last_lsn;
 }
 
@@ -285,7 +289,8 @@ Result<std::vector<FileMeta>> CheckSnapshot(const fs::path& staging_dir,
   for (const FileMeta& f : snapshot) {
     if (f.first_lsn != expected)
       return InvalidArgument("snapshot file " + f.name + " starts at LSN " + LsnText(f.first_lsn) +
-                             ", expected LSN " + LsnText(expected) + " (gap, overlap or duplicate)");
+                             ", expected LSN " + LsnText(expected) +
+                             " (gap, overlap or duplicate)");
     expected = f.last_lsn.next();
   }
   if (expected.prev() != last_lsn)
@@ -296,9 +301,12 @@ Result<std::vector<FileMeta>> CheckSnapshot(const fs::path& staging_dir,
 }
 
 Status RequireSameFileSystem(const fs::path& staging_dir, const fs::path& storage_dir) {
-  struct stat a {}, b {};
-  if (::stat(staging_dir.c_str(), &a) != 0) return ErrnoError("stat " + staging_dir.string(), errno);
-  if (::stat(storage_dir.c_str(), &b) != 0) return ErrnoError("stat " + storage_dir.string(), errno);
+  struct stat a;
+  struct stat b;
+  if (::stat(staging_dir.c_str(), &a) != 0)
+    return ErrnoError("stat " + staging_dir.string(), errno);
+  if (::stat(storage_dir.c_str(), &b) != 0)
+    return ErrnoError("stat " + storage_dir.string(), errno);
   if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
     return InvalidArgument("snapshot: the staging dir is the storage dir " + storage_dir.string());
   if (a.st_dev != b.st_dev)
@@ -309,7 +317,8 @@ Status RequireSameFileSystem(const fs::path& staging_dir, const fs::path& storag
 }
 
 // A live file of `old` that has the name of a snapshot file but other contents, if any.
-std::optional<std::string> ClashingLiveFile(const Manifest& old, const std::vector<FileMeta>& snapshot) {
+std::optional<std::string> ClashingLiveFile(const Manifest& old,
+                                            const std::vector<FileMeta>& snapshot) {
   for (const FileMeta& f : snapshot) {
     for (const FileMeta& live : old.files)
       if (live.name == f.name && (live.bytes != f.bytes || live.crc32c != f.crc32c)) return f.name;
@@ -325,18 +334,20 @@ Status MakeRoomForSnapshot(const fs::path& data_dir, const DataDirPaths& paths,
   const Lsn below_end = last_lsn == Lsn(0) ? Lsn(0) : last_lsn.prev();
   Status cut = TruncateLog(data_dir, below_end, nullptr, hook);
   if (cut.code() == StatusCode::kCorruption) {
-    spdlog::warn("snapshot: the old log in {} is damaged and cannot be kept ({}); deleting its "
-                 "WAL and installing the snapshot over it",
-                 data_dir.string(), cut.ToString());
+    spdlog::warn(
+        "snapshot: the old log in {} is damaged and cannot be kept ({}); deleting its "
+        "WAL and installing the snapshot over it",
+        data_dir.string(), cut.ToString());
     return DeleteWal(paths.wal);
   }
   ANNAL_RETURN_IF_ERROR(cut);
   ANNAL_ASSIGN_OR_RETURN(std::optional<Manifest> old, ReadManifest(paths.storage));
   if (!old) return Status::Ok();
   if (auto clash = ClashingLiveFile(*old, snapshot)) {
-    spdlog::warn("snapshot: live file {} in {} differs from the snapshot's file of that name; "
-                 "emptying the old log first",
-                 *clash, paths.storage.string());
+    spdlog::warn(
+        "snapshot: live file {} in {} differs from the snapshot's file of that name; "
+        "emptying the old log first",
+        *clash, paths.storage.string());
     return TruncateLog(data_dir, Lsn(0), nullptr, hook);
   }
   return Status::Ok();
@@ -347,7 +358,8 @@ Status MakeRoomForSnapshot(const fs::path& data_dir, const DataDirPaths& paths,
 Status TruncateLog(const fs::path& data_dir, Lsn keep_through, TruncateReport* report,
                    const CrashHook& hook) {
   std::error_code ec;
-  if (!fs::is_directory(data_dir, ec)) return NotFound("data dir " + data_dir.string() + " not found");
+  if (!fs::is_directory(data_dir, ec))
+    return NotFound("data dir " + data_dir.string() + " not found");
   const DataDirPaths paths(data_dir);
   TruncateReport rep;
 
@@ -374,11 +386,12 @@ Status TruncateLog(const fs::path& data_dir, Lsn keep_through, TruncateReport* r
     }
   }
   if (rep.events_removed > 0 || rep.epochs_truncated)
-    spdlog::info("truncate: {} now ends at LSN {}; events removed: {}; Parquet files rewritten: {}, "
-                 "deleted: {}; WAL segments deleted: {}, cut: {}{}",
-                 data_dir.string(), std::min(keep_through, rep.last_lsn_before).value(),
-                 rep.events_removed, rep.files_rewritten, rep.files_deleted, rep.segments_deleted,
-                 rep.segments_truncated, rep.epochs_truncated ? "; epoch history truncated" : "");
+    spdlog::info(
+        "truncate: {} now ends at LSN {}; events removed: {}; Parquet files rewritten: {}, "
+        "deleted: {}; WAL segments deleted: {}, cut: {}{}",
+        data_dir.string(), std::min(keep_through, rep.last_lsn_before).value(), rep.events_removed,
+        rep.files_rewritten, rep.files_deleted, rep.segments_deleted, rep.segments_truncated,
+        rep.epochs_truncated ? "; epoch history truncated" : "");
   if (report) *report = rep;
   return Status::Ok();
 }
@@ -386,7 +399,8 @@ Status TruncateLog(const fs::path& data_dir, Lsn keep_through, TruncateReport* r
 Status InstallSnapshot(const fs::path& data_dir, const fs::path& staging_dir,
                        const std::vector<std::string>& files, Lsn last_lsn,
                        const EpochHistory& epochs, const CrashHook& hook) {
-  ANNAL_ASSIGN_OR_RETURN(std::vector<FileMeta> snapshot, CheckSnapshot(staging_dir, files, last_lsn));
+  ANNAL_ASSIGN_OR_RETURN(std::vector<FileMeta> snapshot,
+                         CheckSnapshot(staging_dir, files, last_lsn));
   const DataDirPaths paths(data_dir);
   std::error_code ec;
   fs::create_directories(paths.storage, ec);

@@ -24,7 +24,7 @@
 namespace annal::storage {
 
 struct TruncateReport {
-  Lsn last_lsn_before;            // the log's last LSN before the truncation (after recovery)
+  Lsn last_lsn_before;  // the log's last LSN before the truncation (after recovery)
   uint64_t events_removed = 0;
   size_t files_rewritten = 0;     // Parquet files that straddled keep_through, cut down
   size_t files_deleted = 0;       // Parquet files wholly above keep_through

@@ -108,7 +108,8 @@ void ExpectLogIs(const fs::path& dir, const std::vector<Uuid>& ids, uint64_t kee
 std::map<std::string, std::string> Tree(const fs::path& dir) {
   std::map<std::string, std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = wal::testing::ReadAll(e.path());
+    if (e.is_regular_file())
+      out[fs::relative(e.path(), dir).string()] = wal::testing::ReadAll(e.path());
   return out;
 }
 
@@ -224,7 +225,8 @@ TEST(TruncateLog, BelowTheWalsFirstLsnDeletesEverySegment) {
   const auto ids = BuildLog(tmp.path(), "a", /*wal_retention=*/0);
   const auto segs = SegmentNames(tmp.path());
   ASSERT_FALSE(segs.empty());
-  ASSERT_GT(*wal::ParseSegmentFileName(segs.front()), Lsn(11)) << "the checkpoints kept old segments";
+  ASSERT_GT(*wal::ParseSegmentFileName(segs.front()), Lsn(11))
+      << "the checkpoints kept old segments";
   TruncateReport rep;
   ASSERT_TRUE(Truncate(tmp.path(), 10, &rep).ok());
   EXPECT_EQ(rep.segments_deleted, segs.size());
@@ -326,13 +328,15 @@ TEST(TruncateLog, ACrashAtAnyStepLeavesADataDirThatOpensAndARerunCompletesIt) {
   const std::vector<Scenario> scenarios = {
       // Every step: WAL segments deleted, the segment holding 28 resealed mid-batch, the file
       // 21..35 rewritten, the manifest committed, the old file deleted.
-      {kRetainAll, 28,
+      {kRetainAll,
+       28,
        {CrashPoint::kTruncateWalSegmentsDeleted, CrashPoint::kTruncateWalSegmentCut,
         CrashPoint::kTruncateFileTempWritten, CrashPoint::kTruncateFileRenamed,
         CrashPoint::kManifestTempWritten, CrashPoint::kManifestCommitted,
         CrashPoint::kTruncateFilesDeleted}},
       // The whole WAL goes (keep_through below it) before the storage is cut.
-      {0, 10,
+      {0,
+       10,
        {CrashPoint::kTruncateWalSegmentsDeleted, CrashPoint::kTruncateFileRenamed,
         CrashPoint::kManifestCommitted}},
   };
@@ -367,8 +371,7 @@ EpochHistory LeaderEpochs() {
 
 // A leader's data dir, a follower's, and the follower's staging dir for a snapshot.
 struct Cluster {
-  explicit Cluster(std::string staging_name = "staging")
-      : staging(tmp.path() / staging_name) {}
+  explicit Cluster(std::string staging_name = "staging") : staging(tmp.path() / staging_name) {}
 
   // Checkpoints the leader's whole log and copies its live files to `staging`, as the follower
   // receives them. Returns their names (LSN order) and the snapshot's last LSN.
@@ -487,12 +490,12 @@ TEST(InstallSnapshot, FileListsThatDoNotCoverTheSnapshotAreRefused) {
     std::string why;  // part of the message
   };
   const std::vector<Bad> cases = {
-      {{n[0], n[2]}, kLast, "expected LSN 21"},                          // gap
-      {{n[0], n[1]}, kLast, "cover LSNs 1..35"},                         // short
-      {n, kLast - 1, "ends at LSN 54"},                                  // wrong end
-      {{n[0], n[1], n[1], n[2]}, kLast, "duplicate"},                    // twice
+      {{n[0], n[2]}, kLast, "expected LSN 21"},        // gap
+      {{n[0], n[1]}, kLast, "cover LSNs 1..35"},       // short
+      {n, kLast - 1, "ends at LSN 54"},                // wrong end
+      {{n[0], n[1], n[1], n[2]}, kLast, "duplicate"},  // twice
       {{n[0], "../leader/storage/" + n[1], n[2]}, kLast, "not an event file name"},
-      {{n[0], n[1], Name(36, 54), Name(55, 55)}, kLast, "missing"},      // not staged
+      {{n[0], n[1], Name(36, 54), Name(55, 55)}, kLast, "missing"},  // not staged
       {{}, kLast, "cover LSNs 1..0"},
   };
   for (const Bad& b : cases) {
@@ -523,8 +526,8 @@ TEST(InstallSnapshot, ReplacesADataDirWhoseManifestIsDamaged) {
 // the install deleted the WAL itself.
 TEST(InstallSnapshot, ACrashAtAnyStepLeavesTheOldLogOrTheSnapshot) {
   const std::vector<std::pair<CrashPoint, bool /*committed*/>> points = {
-      {CrashPoint::kSnapshotFilesMoved, false},  {CrashPoint::kManifestTempWritten, false},
-      {CrashPoint::kManifestCommitted, true},    {CrashPoint::kSnapshotEpochsSaved, true},
+      {CrashPoint::kSnapshotFilesMoved, false}, {CrashPoint::kManifestTempWritten, false},
+      {CrashPoint::kManifestCommitted, true},   {CrashPoint::kSnapshotEpochsSaved, true},
       {CrashPoint::kSnapshotWalDeleted, true},
   };
   for (bool longer_follower : {false, true}) {
