@@ -300,6 +300,20 @@ Result<std::vector<FileMeta>> CheckSnapshot(const fs::path& staging_dir,
   return snapshot;
 }
 
+// The staging dir is removed at the end: it must not hold the storage dir (or be it).
+Status RequireSeparateStagingDir(const fs::path& staging_dir, const fs::path& storage_dir) {
+  std::error_code ec;
+  const fs::path staging = fs::canonical(staging_dir, ec);
+  if (ec) return IOError("resolve " + staging_dir.string() + ": " + ec.message());
+  const fs::path storage = fs::canonical(storage_dir, ec);
+  if (ec) return IOError("resolve " + storage_dir.string() + ": " + ec.message());
+  const fs::path rel = storage.lexically_relative(staging);
+  if (rel.empty() || *rel.begin() != "..")
+    return InvalidArgument("snapshot: staging dir " + staging_dir.string() + " holds " +
+                           storage_dir.string() + " (it is removed after the install)");
+  return Status::Ok();
+}
+
 Status RequireSameFileSystem(const fs::path& staging_dir, const fs::path& storage_dir) {
   struct stat a;
   struct stat b;
@@ -307,8 +321,6 @@ Status RequireSameFileSystem(const fs::path& staging_dir, const fs::path& storag
     return ErrnoError("stat " + staging_dir.string(), errno);
   if (::stat(storage_dir.c_str(), &b) != 0)
     return ErrnoError("stat " + storage_dir.string(), errno);
-  if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-    return InvalidArgument("snapshot: the staging dir is the storage dir " + storage_dir.string());
   if (a.st_dev != b.st_dev)
     return InvalidArgument("snapshot: staging dir " + staging_dir.string() + " and " +
                            storage_dir.string() +
@@ -405,6 +417,7 @@ Status InstallSnapshot(const fs::path& data_dir, const fs::path& staging_dir,
   std::error_code ec;
   fs::create_directories(paths.storage, ec);
   if (ec) return IOError("create " + paths.storage.string() + ": " + ec.message());
+  ANNAL_RETURN_IF_ERROR(RequireSeparateStagingDir(staging_dir, paths.storage));
   ANNAL_RETURN_IF_ERROR(RequireSameFileSystem(staging_dir, paths.storage));
 
   // 1. Nothing of the old log may outlive the commit or be overwritten before it.

@@ -507,6 +507,30 @@ TEST(InstallSnapshot, FileListsThatDoNotCoverTheSnapshotAreRefused) {
   ExpectLogIs(c.follower, follower_ids, kLast);
 }
 
+// The staging dir is removed after the install: it must not be (or hold) the storage dir.
+TEST(InstallSnapshot, AStagingDirHoldingTheStorageDirIsRefused) {
+  Cluster c;
+  BuildLog(c.leader, "leader");
+  const auto follower_ids = BuildLog(c.follower, "follower");
+  const auto [names, last] = c.StageSnapshot();
+  const auto before = Tree(c.follower);
+  // The data dir's own live files, "staged" where they are.
+  const Manifest live = ManifestOf(c.follower);
+  Status st = InstallSnapshot(c.follower, c.follower / kStorageDirName, FileNames(live),
+                              live.checkpoint_lsn, LeaderEpochs());
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << st.ToString();
+  EXPECT_EQ(Tree(c.follower), before);
+  // The data dir itself, and its parent.
+  for (const fs::path& dir : {c.follower, c.tmp.path()}) {
+    for (const std::string& name : names) fs::copy_file(c.staging / name, dir / name);
+    st = InstallSnapshot(c.follower, dir, names, last, LeaderEpochs());
+    EXPECT_EQ(st.code(), StatusCode::kInvalidArgument) << dir << ": " << st.ToString();
+    for (const std::string& name : names) fs::remove(dir / name);
+    EXPECT_EQ(Tree(c.follower), before) << dir;
+  }
+  ExpectLogIs(c.follower, follower_ids, kLast);
+}
+
 TEST(InstallSnapshot, ReplacesADataDirWhoseManifestIsDamaged) {
   Cluster c;
   const auto leader_ids = BuildLog(c.leader, "leader");
