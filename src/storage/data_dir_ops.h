@@ -65,7 +65,8 @@ Status TruncateLog(const std::filesystem::path& data_dir, Lsn keep_through,
 // Installs a snapshot received from a leader: `files` (bare names, EventFileName of their LSN
 // range) in `staging_dir` become the data dir's whole log, LSNs 1..last_lsn, and `epochs` its
 // epoch history. staging_dir must be on the same file system as data_dir (files are renamed,
-// not copied).
+// not copied) and must not hold <data>/storage (it is removed at the end); InvalidArgument
+// otherwise.
 //
 // Checks first, changing nothing in data_dir when one fails: the names are event file names
 // that together cover exactly 1..last_lsn, contiguous (InvalidArgument otherwise; also for a
