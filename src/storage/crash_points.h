@@ -1,4 +1,5 @@
-// Test hook: the durable steps of a checkpoint and of a compaction, in order. A CrashHook is
+// Test hook: the durable steps of a checkpoint, a compaction and the offline data-dir operations
+// (data_dir_ops.h), in order. A CrashHook is
 // called after each step; crash tests make it end the process (_exit) there, to prove that a
 // crash at any point loses nothing and duplicates nothing (docs/format/storage.md, "Crash
 // safety"). Production code passes an empty hook.
@@ -26,6 +27,22 @@ enum class CrashPoint {
   kCompactionRenamed,
   // Compaction: the replaced (unpinned) input files deleted.
   kCompactionInputsDeleted,
+  // TruncateLog: WAL segments above keep_through deleted, WAL directory fsynced.
+  kTruncateWalSegmentsDeleted,
+  // TruncateLog: the WAL segment holding keep_through cut after it (resealed if needed).
+  kTruncateWalSegmentCut,
+  // TruncateLog: the kept part of a straddling file written under its .tmp name.
+  kTruncateFileTempWritten,
+  // TruncateLog: that file renamed to its final name; not yet in the manifest.
+  kTruncateFileRenamed,
+  // TruncateLog: files the committed manifest dropped deleted.
+  kTruncateFilesDeleted,
+  // InstallSnapshot: staged files renamed into storage/, directory fsynced; not yet listed.
+  kSnapshotFilesMoved,
+  // InstallSnapshot: EPOCHS replaced (after the manifest commit).
+  kSnapshotEpochsSaved,
+  // InstallSnapshot: every WAL segment deleted.
+  kSnapshotWalDeleted,
 };
 
 std::string_view CrashPointName(CrashPoint p);

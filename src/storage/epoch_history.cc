@@ -88,7 +88,8 @@ std::optional<Epoch> EpochHistory::LargestAtMost(Epoch e) const {
 Status EpochHistory::Append(Epoch e, Lsn start) {
   if (e <= latest())
     return InvalidArgument("epoch history: epoch " + std::to_string(e.value()) +
-                           " is not newer than the latest epoch " + std::to_string(latest().value()));
+                           " is not newer than the latest epoch " +
+                           std::to_string(latest().value()));
   if (start == Lsn(0)) return InvalidArgument("epoch history: an epoch starts at LSN 1 or later");
   if (!entries_.empty() && start < entries_.back().start)
     return InvalidArgument("epoch history: epoch " + std::to_string(e.value()) + " starts at LSN " +

@@ -91,17 +91,16 @@ TEST(EpochHistory, EveryTruncationAndEveryFlippedByteIsCorruptionNamingTheFile) 
 
 TEST(EpochHistory, RulesAreCheckedEvenUnderAGoodCrc) {
   EXPECT_TRUE(EpochHistory::Decode(Sealed("annal-epochs 1\n1 1\n2 5\n"), "EPOCHS").ok());
-  for (const char* body : {
-           "annal-epochs 2\n1 1\n",     // unknown version
-           "annal-epochs 1\n2 5\n2 9\n",  // epoch not increasing
-           "annal-epochs 1\n1 5\n2 5\n",  // start not increasing
-           "annal-epochs 1\n2 9\n3 5\n",  // start decreasing
-           "annal-epochs 1\n0 1\n",       // epoch 0
-           "annal-epochs 1\n1 0\n",       // LSN 0
-           "annal-epochs 1\n1 1 1\n",     // extra field
-           "annal-epochs 1\n1 -1\n",      // not a number
-           "annal-manifest 1\n",          // not ours
-           ""}) {
+  for (const char* body : {"annal-epochs 2\n1 1\n",       // unknown version
+                           "annal-epochs 1\n2 5\n2 9\n",  // epoch not increasing
+                           "annal-epochs 1\n1 5\n2 5\n",  // start not increasing
+                           "annal-epochs 1\n2 9\n3 5\n",  // start decreasing
+                           "annal-epochs 1\n0 1\n",       // epoch 0
+                           "annal-epochs 1\n1 0\n",       // LSN 0
+                           "annal-epochs 1\n1 1 1\n",     // extra field
+                           "annal-epochs 1\n1 -1\n",      // not a number
+                           "annal-manifest 1\n",          // not ours
+                           ""}) {
     auto r = EpochHistory::Decode(Sealed(body), "EPOCHS");
     ASSERT_FALSE(r.ok()) << body;
     EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << body;
@@ -122,9 +121,9 @@ TEST(EpochHistory, QueriesOnThreeEpochs) {
   EXPECT_EQ(h.EpochAt(Lsn(1'000'000)), Epoch(7));
 
   const Lsn last(300);
-  EXPECT_EQ(h.EndOf(Epoch(0), last), Lsn(0));    // older than everything: nothing written
+  EXPECT_EQ(h.EndOf(Epoch(0), last), Lsn(0));  // older than everything: nothing written
   EXPECT_EQ(h.EndOf(Epoch(1), last), Lsn(99));
-  EXPECT_EQ(h.EndOf(Epoch(2), last), Lsn(99));   // unknown epoch: end of the one before it
+  EXPECT_EQ(h.EndOf(Epoch(2), last), Lsn(99));  // unknown epoch: end of the one before it
   EXPECT_EQ(h.EndOf(Epoch(3), last), Lsn(249));
   EXPECT_EQ(h.EndOf(Epoch(6), last), Lsn(249));
   EXPECT_EQ(h.EndOf(Epoch(7), last), last);

@@ -30,7 +30,8 @@ Status ReadCheckedEventFile(const std::filesystem::path& dir, const FileMeta& me
                             const std::function<Status(Event&&)>& fn) {
   const std::filesystem::path path = dir / meta.name;
   // "storage/events-….parquet" for a live file; a staged snapshot file names its own folder.
-  const std::filesystem::path folder = dir.has_filename() ? dir.filename() : dir.parent_path().filename();
+  const std::filesystem::path folder =
+      dir.has_filename() ? dir.filename() : dir.parent_path().filename();
   const std::string name = (folder / meta.name).string();
   auto digest = DigestFile(path);
   if (!digest.ok()) return digest.status();

@@ -1,4 +1,5 @@
-// Names of the files under <data>/storage (docs/format/storage.md).
+// Names of the files under <data>/storage (docs/format/storage.md), and of the data dir's
+// folders.
 #pragma once
 
 #include <optional>
@@ -8,6 +9,10 @@
 #include "core/types.h"
 
 namespace annal::storage {
+
+// <data>/storage holds the Parquet files and the MANIFEST; <data>/wal the WAL segments.
+inline constexpr std::string_view kStorageDirName = "storage";
+inline constexpr std::string_view kWalDirName = "wal";
 
 inline constexpr std::string_view kManifestName = "MANIFEST";
 // Every file is first written under its final name + this suffix, then renamed; a leftover

@@ -79,9 +79,9 @@ Result<std::optional<std::string>> ReadSmallFile(const std::filesystem::path& pa
   }
   ANNAL_ASSIGN_OR_RETURN(uint64_t size, wal::FileSize(fd->get(), path));
   std::string text(size, '\0');
-  ANNAL_ASSIGN_OR_RETURN(size_t got,
-                         wal::ReadAt(fd->get(), 0,
-                                     {reinterpret_cast<std::byte*>(text.data()), text.size()}, path));
+  ANNAL_ASSIGN_OR_RETURN(
+      size_t got,
+      wal::ReadAt(fd->get(), 0, {reinterpret_cast<std::byte*>(text.data()), text.size()}, path));
   text.resize(got);
   return std::optional<std::string>(std::move(text));
 }
