@@ -60,17 +60,16 @@ describe('command line', () => {
     }
   });
 
-  test('replication settings are refused for now, clearly', async () => {
+  test('replication settings that do not fit together are refused, clearly', async () => {
     const dataDir = await makeTempDir();
-    for (const [args, env] of [
-      [['--role', 'follower'], {}],
-      [['--leader', '127.0.0.1:3910'], {}],
-      [['--replication-port', '3910'], {}],
-      [[], { ALLSOURCE_REPLICATION_ENABLED: 'true' }],
+    for (const [args, env, message] of [
+      [['--role', 'follower'], {}, /--role follower needs --leader HOST:PORT/],
+      [[], { ALLSOURCE_ROLE: 'follower' }, /--role follower needs --leader HOST:PORT/],
+      [['--leader', '127.0.0.1:3910'], {}, /--leader 127.0.0.1:3910 is only for followers/],
     ]) {
       const r = await runAnnal(['serve', '--data-dir', dataDir, '--port', '0', ...args], { env });
       assert.equal(r.code, EXIT_USAGE, r.stderr);
-      assert.match(r.stderr, /replication is not available in this build yet/);
+      assert.match(r.stderr, message);
     }
   });
 });
