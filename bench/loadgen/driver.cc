@@ -26,9 +26,9 @@ struct Client {
   OpKind role;
   bool connected = false;
   bool busy = false;
-  Clock::time_point started{};  // when the request in flight began
+  Clock::time_point started{};   // when the request in flight began
   Clock::time_point retry_at{};  // when to reconnect after a failed attempt
-  int registered_fd = -1;      // the fd in epoll, -1 if none
+  int registered_fd = -1;        // the fd in epoll, -1 if none
   Wait registered_wait = Wait::kRead;
 };
 

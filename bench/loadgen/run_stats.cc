@@ -1,7 +1,11 @@
 #include "run_stats.h"
 
-#include <fmt/format.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "http/json_writer.h"
 
 namespace annal::loadgen {
 
@@ -32,60 +36,32 @@ void RunStats::Merge(const RunStats& other) {
   reconnects += other.reconnects;
 }
 
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 namespace {
 
-std::string LatencyJson(const LatencyHistogram& h) {
-  auto ms = [](uint64_t ns) { return static_cast<double>(ns) / 1e6; };
-  return fmt::format(R"({{"p50":{:.3f},"p99":{:.3f},"p99_9":{:.3f},"max":{:.3f},"mean":{:.3f}}})",
-                     ms(h.ValueAtQuantile(0.50)), ms(h.ValueAtQuantile(0.99)),
-                     ms(h.ValueAtQuantile(0.999)), ms(h.max()), h.mean() / 1e6);
+// Rounded to 1/1000 so the report shows 0.341, not 0.34112300000000002.
+double Round3(double v) { return std::round(v * 1000) / 1000; }
+
+void LatencyJson(http::JsonWriter& w, const LatencyHistogram& h) {
+  auto ms = [](uint64_t ns) { return Round3(static_cast<double>(ns) / 1e6); };
+  w.BeginObject();
+  w.Field("p50", ms(h.ValueAtQuantile(0.50)));
+  w.Field("p99", ms(h.ValueAtQuantile(0.99)));
+  w.Field("p99_9", ms(h.ValueAtQuantile(0.999)));
+  w.Field("max", ms(h.max()));
+  w.Field("mean", Round3(h.mean() / 1e6));
+  w.EndObject();
 }
 
-std::string OpJson(const OpStats& op, double seconds) {
-  return fmt::format(
-      R"({{"requests":{},"events":{},"errors":{},"requests_per_s":{:.1f},"events_per_s":{:.1f},"latency_ms":{}}})",
-      op.requests, op.events, op.errors, static_cast<double>(op.requests) / seconds,
-      static_cast<double>(op.events) / seconds, LatencyJson(op.latency));
-}
-
-template <typename Map, typename Format>
-std::string ObjectJson(const Map& map, Format value) {
-  std::string out = "{";
-  for (const auto& [key, v] : map) {
-    if (out.size() > 1) out += ',';
-    out += JsonString(key) + ":" + value(v);
-  }
-  return out + "}";
+void OpJson(http::JsonWriter& w, const OpStats& op, double seconds) {
+  w.BeginObject();
+  w.Field("requests", op.requests);
+  w.Field("events", op.events);
+  w.Field("errors", op.errors);
+  w.Field("requests_per_s", Round3(static_cast<double>(op.requests) / seconds));
+  w.Field("events_per_s", Round3(static_cast<double>(op.events) / seconds));
+  w.Key("latency_ms");
+  LatencyJson(w, op.latency);
+  w.EndObject();
 }
 
 }  // namespace
@@ -93,30 +69,51 @@ std::string ObjectJson(const Map& map, Format value) {
 std::string ReportJson(const RunDescription& run, const RunStats& stats, const DriverCpu& cpu) {
   const double seconds = run.duration_s > 0 ? run.duration_s : 1;
   const double cpu_s = cpu.user_s + cpu.sys_s;
-  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const long cores = std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN));
   const uint64_t errors = stats.error_total();
-  std::string out = fmt::format(
-      R"({{"target":{},"label":{},"clients":{},"readers":{},"batch":{},"payload_bytes":{},)"
-      R"("entities":{},"warmup_s":{},"duration_s":{},)",
-      JsonString(run.target), JsonString(run.label), run.clients, run.readers, run.batch,
-      run.payload_bytes, run.entities, run.warmup_s, run.duration_s);
-  out += fmt::format(R"("events_per_s":{:.1f},"requests_per_s":{:.1f},)",
-                     static_cast<double>(stats.write.events) / seconds,
-                     static_cast<double>(stats.write.requests) / seconds);
-  out +=
-      fmt::format(R"("write":{},"read":{},"acked_events_total":{},)", OpJson(stats.write, seconds),
-                  OpJson(stats.read, seconds), stats.acked_events_total);
-  out += fmt::format(
-      R"("errors":{{"total":{},"by_kind":{},"samples":{}}},"reconnects":{},)", errors,
-      ObjectJson(stats.errors, [](uint64_t n) { return std::to_string(n); }),
-      ObjectJson(stats.error_samples, [](const std::string& s) { return JsonString(s); }),
-      stats.reconnects);
-  out += fmt::format(R"("driver":{{"threads":{},"cpu_s":{:.3f},"user_s":{:.3f},"sys_s":{:.3f},)"
-                     R"("cpu_pct_of_one_core":{:.1f},"cpu_pct_of_machine":{:.1f}}},"ok":{}}})",
-                     cpu.threads, cpu_s, cpu.user_s, cpu.sys_s, 100 * cpu_s / seconds,
-                     100 * cpu_s / seconds / static_cast<double>(cores > 0 ? cores : 1),
-                     errors == 0 ? "true" : "false");
-  return out;
+  http::JsonWriter w;
+  w.BeginObject();
+  w.Field("target", run.target);
+  w.Field("label", run.label);
+  w.Field("clients", run.clients);
+  w.Field("readers", run.readers);
+  w.Field("batch", run.batch);
+  w.Field("payload_bytes", run.payload_bytes);
+  w.Field("entities", run.entities);
+  w.Field("warmup_s", run.warmup_s);
+  w.Field("duration_s", run.duration_s);
+  w.Field("events_per_s", Round3(static_cast<double>(stats.write.events) / seconds));
+  w.Field("requests_per_s", Round3(static_cast<double>(stats.write.requests) / seconds));
+  w.Key("write");
+  OpJson(w, stats.write, seconds);
+  w.Key("read");
+  OpJson(w, stats.read, seconds);
+  w.Field("acked_events_total", stats.acked_events_total);
+  w.Key("errors");
+  w.BeginObject();
+  w.Field("total", errors);
+  w.Key("by_kind");
+  w.BeginObject();
+  for (const auto& [kind, n] : stats.errors) w.Field(kind, n);
+  w.EndObject();
+  w.Key("samples");
+  w.BeginObject();
+  for (const auto& [kind, text] : stats.error_samples) w.Field(kind, text);
+  w.EndObject();
+  w.EndObject();
+  w.Field("reconnects", stats.reconnects);
+  w.Key("driver");
+  w.BeginObject();
+  w.Field("threads", cpu.threads);
+  w.Field("cpu_s", Round3(cpu_s));
+  w.Field("user_s", Round3(cpu.user_s));
+  w.Field("sys_s", Round3(cpu.sys_s));
+  w.Field("cpu_pct_of_one_core", Round3(100 * cpu_s / seconds));
+  w.Field("cpu_pct_of_machine", Round3(100 * cpu_s / seconds / static_cast<double>(cores)));
+  w.EndObject();
+  w.Field("ok", errors == 0);
+  w.EndObject();
+  return w.Take();
 }
 
 }  // namespace annal::loadgen

@@ -59,7 +59,4 @@ struct RunDescription {
 // writes' (reads are under "read"); "ok" is false when any request failed.
 std::string ReportJson(const RunDescription& run, const RunStats& stats, const DriverCpu& cpu);
 
-// A JSON string literal, quotes included.
-std::string JsonString(std::string_view s);
-
 }  // namespace annal::loadgen
