@@ -15,9 +15,12 @@ void AppendEvent(const EventSource::Event& e, std::string& out) {
   out.push_back('}');
 }
 
-// The unsigned integer after `"key":` in a JSON body, or nullopt.
-std::optional<uint64_t> FindCount(std::string_view body, std::string_view quoted_key) {
-  const size_t at = body.find(quoted_key);
+// The unsigned integer after the first (or, from_end, the last) `"key":` in a JSON body, or
+// nullopt. A query answer puts "count" after its events, so it is searched from the end rather
+// than through 100 events of JSON.
+std::optional<uint64_t> FindCount(std::string_view body, std::string_view quoted_key,
+                                  bool from_end = false) {
+  const size_t at = from_end ? body.rfind(quoted_key) : body.find(quoted_key);
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = body.substr(at + quoted_key.size());
   while (!rest.empty() && (rest.front() == ' ' || rest.front() == ':')) rest.remove_prefix(1);
@@ -69,7 +72,7 @@ std::optional<Outcome> AnnalCodec::Parse(std::string& in) {
     outcome =
         Outcome::Failure("http_" + std::to_string(parser_.status()), body.substr(0, 200), false);
   } else if (op_ == OpKind::kRead) {
-    const auto count = FindCount(body, R"("count")");
+    const auto count = FindCount(body, R"("count")", /*from_end=*/true);
     outcome = count ? Outcome::Success(*count)
                     : Outcome::Failure("bad_answer", "no count: " + body.substr(0, 200), false);
   } else if (batch_ == 1) {
