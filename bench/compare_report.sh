@@ -87,7 +87,7 @@ set key top left font ',9'; set xlabel 'writer clients'; set format y '%.0s%c';"
 percentile_panels() {
   local png=$1 readers=$2 cols=$3 panel=$4 title=$5 b s f plot
   echo "set output '$png'"
-  echo "set multiplot layout 1,$n_batches title '$title'"
+  echo "set multiplot layout 1,$n_batches title \"$title\""
   echo "$common set ylabel 'ms'; set format y '%g'"
   for b in $batches; do
     echo "set title '$panel $b'"
@@ -120,18 +120,23 @@ percentile_panels() {
   done
   echo "unset multiplot"
 
-  echo "set terminal pngcairo size $((n_batches * 440)),380 font 'sans,10'"
+  echo "set terminal pngcairo size $((n_batches * 440)),400 font 'sans,10'"
   percentile_panels "$IMG_DIR/compare-latency.png" "$min_readers" "9 10 11" 'batch' \
-    "Write latency p50 (solid) / p99 (dashed) / p99.9 (dotted), ms; payload $first_payload B, readers: $min_readers$tag"
+    "Write latency, ms: p50 solid, p99 dashed, p99.9 dotted\\npayload $first_payload B, readers: $min_readers$tag"
   if ((max_readers > 0)); then
     percentile_panels "$IMG_DIR/compare-read-latency.png" "$max_readers" "14 15 16" 'writes in batches of' \
-      "100-event entity stream read latency under write load, p50 (solid) / p99 (dashed) / p99.9 (dotted), ms; $max_readers readers, payload $first_payload B$tag"
+      "100-event entity stream read latency under write load, ms: p50 solid, p99 dashed, p99.9 dotted\\n$max_readers readers, payload $first_payload B$tag"
   fi
 } >"$in/plot/charts.gp"
 gnuplot "$in/plot/charts.gp"
 
 # --- Markdown -----------------------------------------------------------------------------------
 section=$in/section.md
+# 1234567 -> 1,234,567 (mawk has no %'d)
+awk_commas='function commas(x,   s, r) { s = sprintf("%.0f", x); r = ""
+  while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+  return s r }
+'
 img=$(realpath -m --relative-to="$(dirname "$DOC")" "$IMG_DIR")
 {
   echo "$begin_marker"
@@ -161,15 +166,12 @@ img=$(realpath -m --relative-to="$(dirname "$DOC")" "$IMG_DIR")
   echo
   echo "Durable write throughput (events/s), medians; the ratio is Annal's events/s over the peer's:"
   echo
-  awk -F'\t' '
-    function commas(x,   s, r) { s = sprintf("%.0f", x); r = ""
-      while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-      return s r }
+  awk -F'\t' "$awk_commas"'
     function ratio(a, b) { return (a != "" && b != "" && b > 0) ? sprintf("%.2f×", a / b) : "—" }
     {
       w = $4 "\t" $3 "\t" $2 "\t" $5
       if (!(w in seen)) { seen[w] = 1; order[++n] = w }
-      eps[w, $1] = $7; has[$1] = 1
+      eps[w, $1] = $7
     }
     END {
       print "| payload B | batch | clients | readers | Annal | PostgreSQL | Redis | Annal ÷ PostgreSQL | Annal ÷ Redis |"
@@ -186,10 +188,7 @@ img=$(realpath -m --relative-to="$(dirname "$DOC")" "$IMG_DIR")
   echo "Every measurement, medians (latency in ms; reads are 100-event entity stream reads by the"
   echo "concurrent readers; \"count\" is the stored-vs-acknowledged check; CPU is the load driver's):"
   echo
-  awk -F'\t' '
-    function commas(x,   s, r) { s = sprintf("%.0f", x); r = ""
-      while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
-      return s r }
+  awk -F'\t' "$awk_commas"'
     function ms(x) { return x < 1 ? sprintf("%.3f", x) : x < 10 ? sprintf("%.2f", x) : sprintf("%.1f", x) }
     function name(s) { return s == "annal" ? "Annal" : s == "postgres" ? "PostgreSQL" : s == "redis" ? "Redis" : s }
     BEGIN {
