@@ -6,6 +6,8 @@
 #   bench/compare.sh                          the full matrix, RUNS=3, medians (about 1.5 hours)
 #   QUICK=1 bench/compare.sh                  smoke test: 1 run x 3 s of a small matrix (< 2 min)
 #   CLIENTS="16 64" BATCHES=1 bench/compare.sh   a slice of the matrix
+#   DOC=/tmp/b.md IMG_DIR=/tmp/img QUICK=1 bench/compare.sh   leave docs/ alone (QUICK=1 also
+#                                             writes the report, marked as a smoke run)
 #
 # Knobs (environment), full-run defaults first, QUICK=1's in brackets:
 #   RUNS=3 [1]  DURATION=10 [3]  WARMUP=2 [0.5]   seconds per measurement
