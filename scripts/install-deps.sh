@@ -3,7 +3,9 @@
 # Idempotent: packages already present are skipped, so a warm machine pays nothing.
 #   scripts/install-deps.sh          build dependencies
 #   scripts/install-deps.sh --test   also what the tests use: promtool, Node.js + npm
-#   scripts/install-deps.sh --bench  also the benchmark tools (wrk)
+#   scripts/install-deps.sh --bench  also the benchmark tools: wrk, and for bench/compare.sh the
+#                                    peers (PostgreSQL 15, Redis 7), their client libraries
+#                                    (libpq, hiredis) for bench/loadgen, and gnuplot for charts
 set -euo pipefail
 
 packages=(
@@ -27,7 +29,12 @@ if [[ " $* " == *" --test "* ]]; then
   command -v node >/dev/null || packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)
 fi
-[[ " $* " == *" --bench "* ]] && packages+=(wrk)
+if [[ " $* " == *" --bench "* ]]; then
+  packages+=(wrk
+    postgresql-15 libpq-dev     # compare.sh peer (initdb/postgres run by the script, never the service)
+    redis-server libhiredis-dev # compare.sh peer (Debian 12 ships Redis 7.0) + the loadgen's RESP codec
+    gnuplot-nox jq)             # PNG charts in docs/img/; jq reads the loadgen's JSON
+fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
