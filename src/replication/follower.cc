@@ -240,7 +240,8 @@ Status FollowerClient::Impl::Session(Connection& conn) {
         status_.replication_lag_ms = lag_us > 0 ? static_cast<uint64_t>(lag_us / 1000) : 0;
       }
       batch.push_back(std::move(e).value());
-      if (batch.size() >= options_.max_apply_batch || !conn.HasBufferedLine())
+      // Apply when the batch is full or the leader has nothing more for us right now.
+      if (batch.size() >= options_.max_apply_batch || !conn.FillAvailable(kMaxLineBytes))
         ANNAL_RETURN_IF_ERROR(apply());
     } else if (auto* c = std::get_if<CaughtUp>(&*msg)) {
       ANNAL_RETURN_IF_ERROR(apply());

@@ -112,19 +112,32 @@ bool Connection::HasBufferedLine() const {
   return buf_.find('\n', scan_) != std::string::npos;
 }
 
+bool Connection::FillAvailable(size_t max_bytes) {
+  char tmp[64 * 1024];
+  while (!HasBufferedLine() && buf_.size() - start_ < max_bytes) {
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, MSG_DONTWAIT);
+    if (n <= 0) break;  // nothing now, closed or an error: ReadLine reports the latter two
+    buf_.append(tmp, static_cast<size_t>(n));
+  }
+  return HasBufferedLine();
+}
+
 Result<std::string> Connection::ReadLine(size_t max_bytes, std::chrono::milliseconds timeout) {
   for (;;) {
     size_t nl = buf_.find('\n', scan_);
     if (nl != std::string::npos) {
-      std::string line = buf_.substr(0, nl);
-      buf_.erase(0, nl + 1);
-      scan_ = 0;
-      if (line.size() > max_bytes) return TooLarge("line longer than " + std::to_string(max_bytes) + " bytes");
+      if (nl - start_ > max_bytes)
+        return TooLarge("line longer than " + std::to_string(max_bytes) + " bytes");
+      std::string line = buf_.substr(start_, nl - start_);
+      start_ = scan_ = nl + 1;  // no memmove per line: the consumed prefix goes at the refill
       return line;
     }
     scan_ = buf_.size();
-    if (buf_.size() > max_bytes)
+    if (buf_.size() - start_ > max_bytes)
       return TooLarge("line longer than " + std::to_string(max_bytes) + " bytes");
+    buf_.erase(0, start_);  // once per refill
+    scan_ -= start_;
+    start_ = 0;
     if (timeout.count() > 0) {
       pollfd p{fd_, POLLIN, 0};
       int r = ::poll(&p, 1, PollMillis(timeout));
@@ -134,7 +147,7 @@ Result<std::string> Connection::ReadLine(size_t max_bytes, std::chrono::millisec
     char tmp[64 * 1024];
     ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
     if (n == 0) {
-      if (buf_.empty()) return NotFound("connection closed by " + peer_);
+      if (buf_.size() == start_) return NotFound("connection closed by " + peer_);
       return Unavailable("connection closed by " + peer_ + " in the middle of a line");
     }
     if (n < 0) {

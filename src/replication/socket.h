@@ -33,6 +33,9 @@ class Connection {
   Result<std::string> ReadLine(size_t max_bytes, std::chrono::milliseconds timeout);
   // Whether a complete line is already buffered (ReadLine will not block).
   bool HasBufferedLine() const;
+  // Reads whatever the socket holds right now into the buffer, without blocking (at most
+  // `max_bytes` buffered). true if a complete line is then buffered.
+  bool FillAvailable(size_t max_bytes);
 
   // Writes all of `data` (blocking: this is the back-pressure). Unavailable on error, on
   // Shutdown, or when the peer accepts nothing for `stall_timeout` (0 = forever).
@@ -45,8 +48,9 @@ class Connection {
  private:
   int fd_;
   std::string peer_;
-  std::string buf_;    // read buffer: bytes after the last returned line
-  size_t scan_ = 0;    // buf_[0, scan_) holds no '\n'
+  std::string buf_;    // read buffer; buf_[start_, end) are bytes after the last returned line
+  size_t start_ = 0;   // first unread byte (compacted away before each refill)
+  size_t scan_ = 0;    // buf_[start_, scan_) holds no '\n'
 };
 
 // A listening socket on host:port (port 0 = any free port).

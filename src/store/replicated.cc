@@ -14,13 +14,12 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
                                             std::function<void(Status)> done) {
   if (events.empty()) return done(InvalidArgument("nothing to apply"));
   for (const Event& e : events) {
-    NewEvent probe;  // the same field rules as a client append (DESIGN §2)
-    probe.tenant_id = e.tenant_id;
-    probe.event_type = e.event_type;
-    probe.entity_id = e.entity_id;
-    probe.payload = e.payload;
-    probe.metadata = e.metadata;
-    if (Status st = ValidateNewEvent(probe); !st.ok())
+    // The same field rules as a client append (DESIGN §2; ValidateNewEvent).
+    Status st = ValidateEventType(e.event_type);
+    if (st.ok()) st = ValidateEntityId(e.entity_id);
+    if (st.ok()) st = ValidateTenantId(e.tenant_id);
+    if (st.ok() && e.payload.empty()) st = InvalidArgument("payload is required");
+    if (!st.ok())
       return done(InvalidArgument("replicated lsn " + std::to_string(e.sequence.value()) + ": " +
                                   st.message()));
   }
