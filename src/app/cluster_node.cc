@@ -146,7 +146,14 @@ std::optional<std::string> ClusterNode::leader() {
   return leader_address_;
 }
 
+ClusterNode::PartsSnapshot ClusterNode::Parts() const {
+  std::lock_guard lock(mu_);
+  return {store_, acks_, server_, follower_client_};
+}
+
 void ClusterNode::OnDurable(Lsn lsn) {
+  // On the WAL writer thread: take only what it needs (never a store reference, whose last
+  // release would join this very thread).
   std::shared_ptr<replication::AckTracker> acks;
   std::shared_ptr<replication::ReplicationServer> server;
   {
@@ -176,17 +183,7 @@ std::optional<http::WriteAckInfo> ClusterNode::AckFor(Lsn last) {
 }
 
 void ClusterNode::WriteHealth(http::JsonWriter& w) {
-  std::shared_ptr<store::EventStore> st;
-  std::shared_ptr<replication::AckTracker> acks;
-  std::shared_ptr<replication::ReplicationServer> server;
-  std::shared_ptr<replication::FollowerClient> client;
-  {
-    std::lock_guard lock(mu_);
-    st = store_;
-    acks = acks_;
-    server = server_;
-    client = follower_client_;
-  }
+  const auto [st, acks, server, client] = Parts();
   if (client) {
     replication::FollowerStatus fs = client->status();
     fs.last_replayed_offset = st->durable_lsn();
@@ -257,17 +254,7 @@ void ClusterNode::WriteHealth(http::JsonWriter& w) {
 }
 
 void ClusterNode::SampleMetrics(metrics::Metrics& m) {
-  std::shared_ptr<store::EventStore> st;
-  std::shared_ptr<replication::AckTracker> acks;
-  std::shared_ptr<replication::ReplicationServer> server;
-  std::shared_ptr<replication::FollowerClient> client;
-  {
-    std::lock_guard lock(mu_);
-    st = store_;
-    acks = acks_;
-    server = server_;
-    client = follower_client_;
-  }
+  const auto [st, acks, server, client] = Parts();
   metrics::ReplicationSample s;
   if (client) {
     replication::FollowerStatus fs = client->status();

@@ -62,6 +62,14 @@ class ClusterNode final : public http::ClusterView, public replication::Follower
   // The store's on_durable hook: feeds the ack tracker and wakes the shippers.
   void OnDurable(Lsn lsn);
   replication::AckPolicy Policy() const;
+  // The current parts, copied under mu_ (each may be null), to use without holding it.
+  struct PartsSnapshot {
+    std::shared_ptr<store::EventStore> store;
+    std::shared_ptr<replication::AckTracker> acks;
+    std::shared_ptr<replication::ReplicationServer> server;
+    std::shared_ptr<replication::FollowerClient> client;
+  };
+  PartsSnapshot Parts() const;
   // Closes the store (no final checkpoint: the data dir is about to be rewritten), runs
   // `surgery` on the data dir, reopens the store and swaps it in. Readers keep using the old
   // (closed, still readable) store until they fetch the new one.
