@@ -58,7 +58,8 @@ class FollowerClient::Impl {
   // One connection, from subscribe to its end. Returns why it ended.
   Status Session(Connection& conn);
   Status ReceiveSnapshotChunk(const SnapshotChunk& c);
-  void AckLoop(Connection& conn, const std::atomic<bool>& done);
+  // Sends an ack whenever the durable LSN passes the last one sent (starting at `subscribed`).
+  void AckLoop(Connection& conn, const std::atomic<bool>& done, Lsn subscribed);
   // Sleeps up to `d` unless stopped or repointed. false when stopping.
   bool Sleep(std::chrono::milliseconds d) {
     std::unique_lock lock(mu_);
@@ -172,7 +173,7 @@ Status FollowerClient::Impl::Session(Connection& conn) {
                sub.last_offset.value(), sub.epoch->value());
 
   std::atomic<bool> session_done{false};
-  std::thread acker([&] { AckLoop(conn, session_done); });
+  std::thread acker([&] { AckLoop(conn, session_done, sub.last_offset); });
   struct StopAcker {
     std::atomic<bool>& done;
     Impl& self;
@@ -362,9 +363,14 @@ Status FollowerClient::Impl::ReceiveSnapshotChunk(const SnapshotChunk& c) {
   return Status::Ok();
 }
 
-void FollowerClient::Impl::AckLoop(Connection& conn, const std::atomic<bool>& done) {
-  Lsn acked;
-  uint64_t seen = 0;
+void FollowerClient::Impl::AckLoop(Connection& conn, const std::atomic<bool>& done,
+                                   Lsn subscribed) {
+  Lsn acked = subscribed;
+  uint64_t seen;
+  {
+    std::lock_guard lock(ack_mu_);
+    seen = apply_generation_;  // earlier sessions' applies are not news
+  }
   for (;;) {
     {
       std::unique_lock lock(ack_mu_);

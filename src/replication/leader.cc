@@ -222,6 +222,7 @@ Status Session::Serve() {
     status_.annal_protocol = sub.protocol && *sub.protocol == kAnnalProtocolV1;
     status_.subscribed_from = sub.last_offset;
     status_.acked = sub.last_offset;
+    status_.sent = sub.last_offset;  // it has those: acking them again is fine
   }
   const Lsn leader_last = server_.store_->durable_lsn();
   // Log matching (DESIGN §5.7): an entry with the same LSN and epoch means the same prefix. An

@@ -36,10 +36,19 @@ export async function health(server) {
 // Waits until the follower has every entry up to `lsn` durably.
 export async function waitReplicated(follower, lsn, { timeoutMs = 60000 } = {}) {
   let last;
-  await waitFor(async () => {
-    last = (await health(follower)).replication;
-    return last.last_replayed_offset >= lsn;
-  }, { timeoutMs, what: `follower to reach LSN ${lsn} (health: ${JSON.stringify(last)})` });
+  try {
+    await waitFor(async () => {
+      try {
+        last = (await health(follower)).replication;
+      } catch (e) {
+        last = `health failed: ${e.message}`;
+        return false;
+      }
+      return last.last_replayed_offset >= lsn;
+    }, { timeoutMs, what: `follower to reach LSN ${lsn}` });
+  } catch (e) {
+    throw new Error(`${e.message}; last health: ${JSON.stringify(last)}\n${follower.tail(15)}`);
+  }
 }
 
 // sequence -> event id of every event a node serves, as an array indexed by sequence - 1.
