@@ -7,6 +7,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <algorithm>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -19,6 +21,68 @@
 #include "store/event_store.h"
 
 namespace annal::replication {
+
+namespace {
+
+// Hands decoded batches to EventStore::ApplyReplicatedAsync on a thread of its own, so that the
+// reader thread decodes and verifies the next entries while these are indexed and encoded.
+// Bounded: Push blocks while kMaxQueued batches wait (back-pressure on the socket). Batches
+// are applied in order; the destructor applies what is queued, then joins.
+class Applier {
+ public:
+  explicit Applier(std::function<void(std::vector<Event>)> apply)
+      : apply_(std::move(apply)), thread_([this] { Run(); }) {}
+  ~Applier() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void Push(std::vector<Event> batch) {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return queue_.size() < kMaxQueued; });
+    queue_.push_back(std::move(batch));
+    wake_.notify_one();
+  }
+
+  // Waits until every pushed batch was handed to the store.
+  void Drain() {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return queue_.empty() && !busy_; });
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 4;
+
+  void Run() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stop_ and nothing left
+      std::vector<Event> batch = std::move(queue_.front());
+      queue_.pop_front();
+      busy_ = true;
+      lock.unlock();
+      apply_(std::move(batch));
+      lock.lock();
+      busy_ = false;
+      room_.notify_all();
+    }
+  }
+
+  std::function<void(std::vector<Event>)> apply_;
+  std::mutex mu_;
+  std::condition_variable wake_, room_;
+  std::deque<std::vector<Event>> queue_;  // guarded by mu_
+  bool busy_ = false;                     // guarded by mu_: apply_ running
+  bool stop_ = false;                     // guarded by mu_
+  std::thread thread_;                    // last: starts after the members above exist
+};
+
+}  // namespace
 
 class FollowerClient::Impl {
  public:
@@ -82,6 +146,7 @@ class FollowerClient::Impl {
   std::condition_variable ack_wake_;
   uint64_t apply_generation_ = 0;  // guarded by ack_mu_
   Status apply_error_;             // guarded by ack_mu_: first failed apply of this session
+  uint64_t applies_in_flight_ = 0; // guarded by ack_mu_: callbacks that have not run yet
 
   // Snapshot in progress.
   struct StagedFile {
@@ -191,27 +256,43 @@ Status FollowerClient::Impl::Session(Connection& conn) {
   Lsn expected = sub.last_offset.next();
   bool in_snapshot = false, any_entry = false;
   std::vector<Event> batch;
-  auto apply = [&]() -> Status {
-    if (batch.empty()) return Status::Ok();
+  // The apply callbacks use `conn`: the session does not end before the last one ran.
+  struct WaitForApplies {
+    Impl& self;
+    ~WaitForApplies() {
+      std::unique_lock lock(self.ack_mu_);
+      self.ack_wake_.wait(lock, [&] { return self.applies_in_flight_ == 0; });
+    }
+  } wait_for_applies{*this};
+  // Runs on the applier thread. `store` changes only after Drain() (snapshot install), and
+  // entries never precede a snapshot or a truncate in a session.
+  Applier applier([this, &conn, &store](std::vector<Event> events) {
     {
       std::lock_guard lock(ack_mu_);
-      if (!apply_error_.ok()) return apply_error_;
+      if (!apply_error_.ok()) return;  // the connection is ending; these are refetched
+      ++applies_in_flight_;
     }
-    const size_t n = batch.size();
-    store->ApplyReplicatedAsync(std::move(batch), [this, &conn, n](Status st) {
-      {
-        std::lock_guard lock(ack_mu_);
-        if (!st.ok() && apply_error_.ok()) apply_error_ = st;
-        ++apply_generation_;
-      }
+    const size_t n = events.size();
+    store->ApplyReplicatedAsync(std::move(events), [this, &conn, n](Status st) {
       if (!st.ok()) conn.Shutdown();
-      ack_wake_.notify_all();
       if (st.ok()) {
         std::lock_guard lock(mu_);
         status_.total_replayed += n;
       }
+      {
+        std::lock_guard lock(ack_mu_);
+        if (!st.ok() && apply_error_.ok()) apply_error_ = st;
+        ++apply_generation_;
+        --applies_in_flight_;
+      }
+      ack_wake_.notify_all();
     });
-    batch.clear();
+  });
+  auto apply = [&]() -> Status {
+    if (!batch.empty()) {
+      applier.Push(std::move(batch));
+      batch.clear();
+    }
     std::lock_guard lock(ack_mu_);
     return apply_error_;
   };
@@ -272,6 +353,7 @@ Status FollowerClient::Impl::Session(Connection& conn) {
       for (const auto& [name, f] : staged_)
         if (!f.complete) return InvalidArgument("snapshot_end before the last chunk of " + name);
       CloseStaged();
+      applier.Drain();
       const Lsn x = e->wal_offset_after_snapshot;
       storage::EpochHistory epochs;
       if (e->epochs) {
@@ -299,6 +381,7 @@ Status FollowerClient::Impl::Session(Connection& conn) {
       spdlog::info("replication: installed a snapshot up to LSN {}", x.value());
     } else if (auto* t = std::get_if<Truncate>(&*msg)) {
       if (any_entry || in_snapshot) return InvalidArgument("truncate after entries");
+      applier.Drain();
       // Our last entry is not in the leader's log. Keep only what both logs share: up to the
       // end of the common epoch in both histories (Kafka's KIP-101/279 rule).
       const Lsn last = store->durable_lsn();
