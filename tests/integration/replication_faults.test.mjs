@@ -84,10 +84,16 @@ for (const mode of ['async', 'semi-sync']) {
     const follower = await startFollower(proxy.port);
     await waitReplicated(follower, await writeEvents(leader, 50));
     const writer = startWriter(leader);
-    const connected = async () => (await health(follower)).replication.connected;
+    // A fresh, caught-up connection after `reconnects` reconnections (a cut is noticed only
+    // when the follower reads the closed socket, so "connected" alone may be stale).
+    const streamingAfter = (reconnects) => async () => {
+      const h = (await health(follower)).replication;
+      return h.connected && h.caught_up && h.reconnect_count >= reconnects;
+    };
+    const connected = streamingAfter(0);
     try {
       for (let cut = 1; cut <= 5; cut++) {
-        await waitFor(connected, { what: 'the follower to be connected' });
+        await waitFor(streamingAfter(cut - 1), { what: `the follower to stream again after ${cut - 1} cuts` });
         const target = writer.written + 60;
         await waitFor(() => writer.written >= target, { what: `${target} writes` });
         proxy.cutAll();
