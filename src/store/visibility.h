@@ -1,9 +1,9 @@
 // VisibilityTracker: the durable and visible watermarks, and the callbacks waiting on them.
 //
 // An event is *durable* once the WAL reports its batch synced, and *visible* once readers may
-// see it. Today visible follows durable directly (OnDurable publishes at once); replication
-// will put a gate between the two (semi-sync acks) by calling MarkDurable and Publish
-// separately. Invariant: visible <= durable, and both only grow.
+// see it. Normally visible follows durable directly; a semi-sync/sync leader gates the two
+// (the store calls MarkDurable on the WAL's completion and Publish once the ack tracker says the
+// write reached its ack level or timed out). Invariant: visible <= durable, and both only grow.
 //
 // Once poisoned (a WAL I/O error), the watermarks freeze: events that were pending stay
 // invisible forever, every waiter beyond the visible watermark fails with the error, and so
