@@ -17,6 +17,7 @@ packages=(
   libcli11-dev                # command line
   libtomlplusplus-dev         # config file
   libzstd-dev libsnappy-dev   # Parquet page compression
+  libjemalloc-dev             # the server's allocator (docs/benchmarks.md: +16% single appends)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev    # libFuzzer targets
   curl ca-certificates
