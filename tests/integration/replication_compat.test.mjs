@@ -3,12 +3,15 @@
 // follower of an AllSource leader — including damaged, missing, repeated and unknown lines,
 // which must be refetched, never skipped or applied twice.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, test } from 'node:test';
 
 import { stopAll, waitFor } from './lib/annal.mjs';
 import { health, logIds, startFollower, startLeader, waitReplicated, writeEvents } from './lib/cluster.mjs';
 import { makeAllSourceEvent, startAllSourceFollower, startAllSourceLeader } from './lib/allsource_peers.mjs';
 import { get, post } from './lib/http.mjs';
+import { waitForCheckpoint } from './lib/storage.mjs';
 import { allSourceChecksum, chronoRfc3339, encode, parseRfc3339, walEntryMsg } from './lib/replication_wire.mjs';
 import { readAll } from './lib/verify.mjs';
 
@@ -117,6 +120,41 @@ test('semi-sync counts an AllSource follower\'s acks, and only its acks', async 
   assert.equal(manual.lastOffset, 2, 'the entry was sent, just not acked');
   assert.deepEqual(manual.errors, []);
   await slow.stop();
+});
+
+test('an AllSource-only follower beyond the WAL range gets a snapshot in the seven messages, then X+1.. contiguous', async () => {
+  // Small segments, no retention, frequent checkpoints: the first WAL segment goes away quickly.
+  const leader = await startLeader({ args: ['--wal-segment-bytes', '65536', '--wal-retention', '0',
+                                            '--checkpoint-interval', '100ms'] });
+  await writeEvents(leader, 5000, { batch: 500, tag: 'old' });
+  await waitForCheckpoint(leader.dataDir, 5000);
+  await waitFor(() => fs.readdirSync(path.join(leader.dataDir, 'wal')).filter((n) => /^wal-\d{20}\.log$/.test(n))
+    .sort()[0] > 'wal-00000000000000000001.log', { what: 'the first WAL segment to be deleted' });
+  const follower = await startAllSourceFollower({ leaderPort: leader.replPort });
+  peers.push(follower);
+  await follower.waitFor((f) => f.snapshot?.done && f.caughtUp.length >= 1, 30000, 'the snapshot and caught_up');
+  const x = follower.snapshot.walOffsetAfter;
+  assert.ok(x >= 1 && x <= 5000, `wal_offset_after_snapshot ${x}`);
+  assert.equal(follower.snapshots, 1);
+  assert.ok(follower.snapshot.files.size >= 1);
+  for (const [name, bytes] of follower.snapshot.files) {
+    assert.match(name, /\.parquet$/);
+    assert.equal(bytes.subarray(0, 4).toString(), 'PAR1', `${name} starts like Parquet`);
+    assert.equal(bytes.subarray(-4).toString(), 'PAR1', `${name} ends like Parquet`);
+  }
+  const last = await writeEvents(leader, 100, { tag: 'live' });
+  await follower.waitFor((f) => f.lastOffset === last && f.lastAcked === last, 10000, 'the live tail');
+  assert.deepEqual(follower.errors, [], 'no protocol violation, no un-negotiated message type');
+  assert.deepEqual([...follower.entries.keys()], range(x + 1, last), 'entries continue at X+1');
+  const all = await readAll(leader);
+  for (let s = x + 1; s <= last; s++) assert.equal(follower.entries.get(s).id, all[s - 1].id, `entry ${s}`);
+  await waitFor(async () => (await health(leader)).replication.followers_detail[0]?.acked_offset === last,
+    { what: 'its acks to reach the leader' });
+  const d = (await health(leader)).replication.followers_detail[0];
+  assert.equal(d.protocol, 'allsource');
+  assert.equal(d.snapshots_sent, 1);
+  assert.equal(d.state, 'streaming');
+  await leader.stop();
 });
 
 // ---------------------------------------------------------------------------------------------
