@@ -99,7 +99,10 @@ void ClusterNode::StopLeaderLocked() {
 Status ClusterNode::StartFollowerLocked(const std::string& leader) {
   replication::FollowerOptions fo;
   ANNAL_RETURN_IF_ERROR(replication::SplitHostPort(leader, &fo.leader_host, &fo.leader_port));
-  fo.node_id = config_.host + ":" + std::to_string(config_.port);
+  // Names this follower in the leader's logs and /health. With --port 0 the HTTP port is not
+  // known yet, so the data dir names it instead.
+  fo.node_id = config_.port != 0 ? config_.host + ":" + std::to_string(config_.port)
+                                 : store_options_.data_dir.string();
   fo.staging_dir = store_options_.data_dir / "replication-staging";
   follower_ = true;
   store()->SetReadOnly(true);

@@ -188,7 +188,11 @@ void FollowerClient::Impl::Loop() {
         status_.connected = true;
         status_.caught_up = false;
       }
+      const uint64_t replayed_before = status().total_replayed;
       ended = Session(**conn);
+      // A session that made progress was a working link: start the backoff over.
+      if (status().total_replayed > replayed_before || ended.code() == StatusCode::kNotFound)
+        backoff = options_.backoff_min;
       {
         std::lock_guard lock(mu_);
         conn_ = nullptr;
@@ -209,9 +213,7 @@ void FollowerClient::Impl::Loop() {
     spdlog::warn("replication: connection to leader {}:{} ended: {}; retrying in {} ms", host, port,
                  ended.ToString(), backoff.count());
     if (!Sleep(backoff)) return;
-    // A session that got far enough to stream resets the backoff (see Session).
     backoff = std::min(options_.backoff_max, backoff * 2);
-    if (ended.code() == StatusCode::kNotFound) backoff = options_.backoff_min;
   }
 }
 
@@ -326,6 +328,12 @@ Status FollowerClient::Impl::Session(Connection& conn) {
       if (batch.size() >= options_.max_apply_batch || !conn.FillAvailable(kMaxLineBytes))
         ANNAL_RETURN_IF_ERROR(apply());
     } else if (auto* c = std::get_if<CaughtUp>(&*msg)) {
+      // A leader whose log ends before ours lost entries we have (or is not our leader):
+      // following it would put its history on top of ours. Refuse, loudly, every time.
+      if (c->current_offset.next() < expected)
+        return Corruption("the leader's log ends at LSN " + std::to_string(c->current_offset.value()) +
+                          ", before ours (LSN " + std::to_string(expected.value() - 1) +
+                          "): it lost entries we have, or is not our leader; not following it");
       ANNAL_RETURN_IF_ERROR(apply());
       std::lock_guard lock(mu_);
       if (c->current_offset > status_.leader_offset) status_.leader_offset = c->current_offset;

@@ -231,20 +231,3 @@ test('a stalled link: the leader sees the lag grow; after it resumes the followe
   await assertConverged(leader, follower, last);
   await waitFor(async () => (await leaderDetail(leader)).lag_entries === 0, { what: 'lag back to 0' });
 });
-
-test('a stalled link: the follower\'s own health shows it falling behind', {
-  todo: 'the follower learns leader_offset only from what arrives, and replication_lag_ms only from ' +
-        'the last entry received: during a stall it reports lag 0 entries and a frozen lag_ms',
-}, async () => {
-  const { leader, proxy, follower } = await proxiedCluster();
-  try {
-    proxy.pause();
-    await writeEvents(leader, 2000, { tag: 'stalled' });
-    await waitFor(async () => (await leaderDetail(leader)).lag_ms >= 1000, { what: 'a 1 s stall' });
-    const h = (await health(follower)).replication;
-    assert.ok(h.replication_lag_entries > 0 || h.replication_lag_ms >= 1000 || h.caught_up === false,
-      `follower health during a 1 s stall with 2000 entries unsent: ${JSON.stringify(h)}`);
-  } finally {
-    proxy.resume();
-  }
-});
