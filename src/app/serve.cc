@@ -82,7 +82,6 @@ int RunServe(const ServeConfig& config) {
   server_options.max_event_bytes = config.max_body_bytes;
   server_options.max_batch_bytes = config.max_batch_bytes;
   server_options.max_query_results = config.max_query_results;
-  server_options.role = std::string(RoleName(config.role));
   server_options.version = ANNAL_VERSION;
   auto server = http::Server::Start(server_options, **node, metrics);
   if (!server.ok()) {

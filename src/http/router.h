@@ -19,7 +19,6 @@ namespace annal::http {
 
 struct RouterOptions {
   size_t max_query_results = 100000;  // cap for listing limits (the store caps queries)
-  std::string role = "leader";
   std::string version = "0.1.0";
 };
 

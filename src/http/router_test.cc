@@ -40,7 +40,7 @@ class RouterTest : public ::testing::Test {
  protected:
   RouterTest()
       : store_(OpenOrDie(OptionsFor(dir_.path()))),
-        router_(RouterOptions{100000, "leader", "9.9.9"}, *store_, metrics_) {}
+        router_(RouterOptions{100000, "9.9.9"}, *store_, metrics_) {}
 
   HttpResponse Call(Method m, std::string target, std::string body = {},
                     std::optional<std::string> content_type = "application/json") {

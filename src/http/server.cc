@@ -62,7 +62,7 @@ class Server::Impl {
   Impl(ServerOptions options, StoreOrCluster& source, metrics::Metrics& metrics)
       : options_(std::move(options)),
         metrics_(metrics),
-        router_(RouterOptions{options_.max_query_results, options_.role, options_.version},
+        router_(RouterOptions{options_.max_query_results, options_.version},
                 source, metrics),
         ioc_(static_cast<int>(ThreadCount())),
         acceptor_(asio::make_strand(ioc_)),

@@ -25,7 +25,6 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10000};  // idle keep-alive / header read
   std::chrono::milliseconds body_timeout{30000};    // whole body read; also each response write
   size_t max_header_bytes = 16u << 10;          // request line + headers; more -> 431
-  std::string role = "leader";                  // shown by /health
   std::string version = "0.1.0";
 };
 
