@@ -357,7 +357,7 @@ Status Session::Stream(wal::LogReader& reader) {
       e.sequence = rec.lsn;
       e.epoch = rec.epoch;
       e.timestamp = rec.timestamp;
-      out_ += EncodeLine(MakeWalEntry(e, rec.epoch));
+      out_ += EncodeLine(MakeWalEntry(e, rec.epoch, rec.body));
       shipped = rec.lsn;
       buffered_last_ = rec.lsn;
       ++entries;

@@ -47,26 +47,36 @@ uint32_t AllSourceChecksum(Lsn sequence, TimestampMicros wal_timestamp, const Uu
   return AllSourceChecksum(sequence, WalTimestamp::FromMicros(wal_timestamp), id);
 }
 
-uint32_t EventCrc32c(const Event& e) {
-  std::string bytes;
-  EncodeEventBody(e, bytes);
-  PutU64Le(bytes, e.sequence.value());
-  PutU64Le(bytes, e.epoch.value());
-  PutU64Le(bytes, static_cast<uint64_t>(e.timestamp));
-  return crc32c::Value(bytes);
+uint32_t EventCrc32c(std::span<const std::byte> body, Lsn sequence, Epoch epoch,
+                     TimestampMicros timestamp) {
+  std::string tail;
+  PutU64Le(tail, sequence.value());
+  PutU64Le(tail, epoch.value());
+  PutU64Le(tail, static_cast<uint64_t>(timestamp));
+  return crc32c::Extend(crc32c::Extend(0, body.data(), body.size()), tail.data(), tail.size());
 }
 
-Message MakeWalEntry(const Event& e, Epoch epoch) {
+uint32_t EventCrc32c(const Event& e) {
+  std::string body;
+  EncodeEventBody(e, body);
+  return EventCrc32c(std::as_bytes(std::span(body)), e.sequence, e.epoch, e.timestamp);
+}
+
+Message MakeWalEntry(const Event& e, Epoch epoch, std::span<const std::byte> body) {
   WalEntry m;
   m.offset = e.sequence;
   m.wal_timestamp = WalTimestamp::FromMicros(e.timestamp);
   m.event = ToWalEvent(e);
   m.checksum = AllSourceChecksum(e.sequence, m.wal_timestamp, e.id);
   m.epoch = epoch;
-  Event shipped = e;
-  shipped.epoch = epoch;
-  m.crc32c = EventCrc32c(shipped);
+  m.crc32c = EventCrc32c(body, e.sequence, epoch, e.timestamp);
   return m;
+}
+
+Message MakeWalEntry(const Event& e, Epoch epoch) {
+  std::string body;
+  EncodeEventBody(e, body);
+  return MakeWalEntry(e, epoch, std::as_bytes(std::span(body)));
 }
 
 Result<Event> EventFromWalEntry(const WalEntry& m) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "core/event.h"
 #include "core/status.h"
@@ -27,12 +28,18 @@ uint32_t AllSourceChecksum(Lsn sequence, TimestampMicros wal_timestamp, const Uu
 // `e.entity_version` are taken from `e`.
 // REQUIRES: the event's strings fit EncodeEventBody's length fields (ValidateEventType etc.).
 uint32_t EventCrc32c(const Event& e);
+// The same from an already encoded body (a WAL record's `body` is exactly EncodeEventBody's
+// output), so a leader shipping from the WAL does not encode it again.
+uint32_t EventCrc32c(std::span<const std::byte> body, Lsn sequence, Epoch epoch,
+                     TimestampMicros timestamp);
 
 // The wal_entry a leader sends for `e` (with Annal's extras epoch and crc32c). The wire
 // `wal_timestamp` is e.timestamp: Annal assigns one time per append, so the WAL time and the
 // event time are the same instant. `epoch` is the epoch stored in e's WAL record (normally
 // e.epoch; passed separately so the caller states which term it ships).
 Message MakeWalEntry(const Event& e, Epoch epoch);
+// The same for an event read from a WAL record whose encoded body is `body`.
+Message MakeWalEntry(const Event& e, Epoch epoch, std::span<const std::byte> body);
 
 // The event a follower applies from `m`. Verifies, in this order:
 //   - the event fields obey DESIGN.md §2 (kInvalidArgument): a leader never sends otherwise,
