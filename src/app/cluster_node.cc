@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
+#include "app/serve.h"
 #include "http/json_writer.h"
 #include "metrics/metrics.h"
 #include "replication/socket.h"
@@ -301,9 +304,17 @@ Result<std::string> ClusterNode::Promote() {
   }
   StopFollowerLocked();
   // Wait for entries still in flight to the WAL, so the new term starts after all of them.
-  while (st->durable_lsn() != st->last_lsn()) {
-    if (!st->health().ok()) return st->health();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (Status drained = st->AwaitInFlight(std::chrono::seconds(30)); !drained.ok()) {
+    // Not promoted: keep following rather than sit as a follower without a leader.
+    std::string leader;
+    {
+      std::lock_guard lock(mu_);
+      leader = leader_address_;
+    }
+    if (Status again = StartFollowerLocked(leader); !again.ok())
+      spdlog::error("replication: promotion failed and following {} again failed too: {}", leader,
+                    again.ToString());
+    return drained;
   }
   const Epoch epoch(st->epoch().value() + 1);
   ANNAL_RETURN_IF_ERROR(st->SetEpoch(epoch));
@@ -358,9 +369,12 @@ Status ClusterNode::ReopenAfter(
   // operations keep one at every step), and the follower retries from what it finds.
   auto reopened = store::EventStore::Open(store_options_);
   if (!reopened.ok()) {
-    spdlog::critical("replication: cannot reopen the store after rewriting the data dir: {}",
-                     reopened.status().ToString());
-    return reopened.status();
+    // Serving on would mean answering reads from a closed store that no longer matches the
+    // disk, and following with it. The data dir itself is consistent (every surgery step is
+    // crash-safe), so stopping is like a crash: the operator sees why, a restart retries.
+    spdlog::critical("replication: cannot reopen the store after rewriting the data dir, "
+                     "stopping: {}", reopened.status().ToString());
+    std::_Exit(kExitFailure);
   }
   std::shared_ptr<store::EventStore> fresh = std::move(reopened).value();
   {

@@ -221,11 +221,7 @@ Status FollowerClient::Impl::Session(Connection& conn) {
   std::shared_ptr<store::EventStore> store = host_.store();
   // Resubscribe from the durable LSN: wait for applies still in flight from a previous
   // connection, so nothing we have submitted is asked for again.
-  for (int i = 0; store->durable_lsn() != store->last_lsn(); ++i) {
-    if (!store->health().ok()) return store->health();
-    if (i > 30000) return Internal("in-flight entries never became durable");
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  ANNAL_RETURN_IF_ERROR(store->AwaitInFlight(std::chrono::seconds(30)));
   {
     std::lock_guard lock(ack_mu_);
     apply_error_ = Status::Ok();

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <future>
+#include <thread>
 #include <system_error>
 
 #include "core/event_codec.h"
@@ -221,6 +222,16 @@ void EventStore::ApplyReplicatedAsync(std::vector<Event> events, std::function<v
 }
 void EventStore::Publish(Lsn lsn) { impl_->Publish(lsn); }
 Lsn EventStore::last_lsn() const { return impl_->last_lsn(); }
+Status EventStore::AwaitInFlight(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (durable_lsn() != last_lsn()) {  // rare and short: a WAL group commit at most
+    if (Status st = health(); !st.ok()) return st;
+    if (std::chrono::steady_clock::now() > deadline)
+      return Unavailable("entries in flight to the WAL did not become durable in time");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return Status::Ok();
+}
 Epoch EventStore::epoch() const { return impl_->epoch(); }
 Status EventStore::SetEpoch(Epoch epoch) { return impl_->SetEpoch(epoch); }
 storage::EpochHistory EventStore::epoch_history() const { return impl_->epoch_history(); }

@@ -218,6 +218,10 @@ class EventStore {
   void Publish(Lsn lsn);
   // The last LSN assigned (written or in flight to the WAL).
   Lsn last_lsn() const;
+  // Waits until every assigned LSN is durable (durable_lsn() == last_lsn()): before a follower
+  // resubscribes from its durable LSN and before a promotion starts a new term. The error that
+  // poisoned the store if it breaks; Unavailable after `timeout`.
+  Status AwaitInFlight(std::chrono::milliseconds timeout) const;
   // The epoch stamped on new appends; the highest epoch in the log otherwise.
   Epoch epoch() const;
   // Starts a new leadership term: every later append carries `epoch` (> epoch()). Recorded
