@@ -190,7 +190,9 @@ test('cuts in the middle of a catch-up: the follower resumes from its durable LS
   let cuts = 0;
   let from = (await health(follower)).replication.last_replayed_offset;
   assert.equal(from, 100);
-  proxy.setThrottle(2 * 1024 * 1024);
+  // ~7 MB of backlog at 512 KiB/s: ~14 s to stream, so five cuts ~2000 entries apart fit well
+  // inside it even when health polls are slow on a loaded machine (the throttle goes after them).
+  proxy.setThrottle(512 * 1024);
   proxy.resume();
   // Cut whenever it got another 2,000 entries further, while the backlog is still streaming (so
   // there are partial lines in flight).
