@@ -103,6 +103,10 @@ const Setting kSettings[] = {
        return Assign(ParseSize(v, 4096, 4ull << 30), c.wal_segment_bytes);
      },
      /*hidden=*/true},
+    {"wal_preallocate", "--wal-preallocate", {"ANNAL_WAL_PREALLOCATE"}, "BOOL",
+     "write the WAL into zero-filled, preallocated segment files (default true: about 1.6x "
+     "faster fdatasync; costs up to one extra segment of disk)",
+     [](ServeConfig& c, std::string_view v) { return Assign(ParseBool(v), c.wal_preallocate); }},
     {"checkpoint_interval", "--checkpoint-interval", {"ANNAL_CHECKPOINT_INTERVAL"}, "DURATION",
      "how often the WAL is checkpointed into Parquet, e.g. 500ms, 30s, 5m (default 60s; 0 = only "
      "at shutdown)",
@@ -361,6 +365,7 @@ std::string DescribeConfig(const ServeConfig& c) {
     << " max_batch_bytes=" << c.max_batch_bytes << " max_query_results=" << c.max_query_results
     << " wal_sync=" << c.wal_sync.ToString() << " wal_retention=" << FormatSize(c.wal_retention_bytes)
     << " wal_segment_bytes=" << FormatSize(c.wal_segment_bytes)
+    << " wal_preallocate=" << (c.wal_preallocate ? "true" : "false")
     << " checkpoint_interval=" << FormatDuration(c.checkpoint_interval)
     << " parquet_compression=" << ParquetCompressionName(c.parquet_compression)
     << " compaction_target=" << FormatSize(c.compaction_target_bytes)

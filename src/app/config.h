@@ -40,6 +40,7 @@ struct ServeConfig {
   wal::SyncPolicy wal_sync;                    // always
   uint64_t wal_retention_bytes = 256ull << 20; // newest WAL kept for follower catch-up
   uint64_t wal_segment_bytes = 64ull << 20;    // hidden flag: tests use tiny segments
+  bool wal_preallocate = true;
 
   // Parquet storage (DESIGN.md §4).
   std::chrono::milliseconds checkpoint_interval{60'000};  // 0 = only at clean shutdown

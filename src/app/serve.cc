@@ -51,6 +51,7 @@ int RunServe(const ServeConfig& config) {
   store_options.data_dir = data_dir;
   store_options.wal_sync = config.wal_sync;
   store_options.wal_segment_bytes = config.wal_segment_bytes;
+  store_options.wal_preallocate = config.wal_preallocate;
   store_options.wal_retention_bytes = config.wal_retention_bytes;
   store_options.checkpoint_interval = config.checkpoint_interval;
   store_options.parquet.compression = config.parquet_compression;

@@ -140,6 +140,7 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(StoreOptions options) {
   wal_options.dir = options.data_dir / "wal";
   wal_options.sync = options.wal_sync;
   wal_options.segment_bytes = options.wal_segment_bytes;
+  wal_options.preallocate = options.wal_preallocate;
   wal_options.node_id = options.node_id;
   wal_options.on_group_commit = options.on_group_commit;
   wal_options.checkpoint_lsn = checkpoint;

@@ -35,6 +35,7 @@ struct StoreOptions {
   std::filesystem::path data_dir;           // WAL under <data_dir>/wal, Parquet under /storage
   wal::SyncPolicy wal_sync;
   uint64_t wal_segment_bytes = 64ull << 20;
+  bool wal_preallocate = true;    // wal::WalOptions::preallocate
   // WAL segments already in Parquet are deleted only outside the newest this many bytes of
   // segments, kept for follower catch-up (DESIGN §3, --wal-retention).
   uint64_t wal_retention_bytes = 256ull << 20;

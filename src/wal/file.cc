@@ -65,7 +65,10 @@ Result<uint64_t> FileSize(int fd, const std::filesystem::path& path) {
   return static_cast<uint64_t>(st.st_size);
 }
 
-Status WriteAll(int fd, std::span<iovec> iov, const std::filesystem::path& path) {
+namespace {
+
+// writev/pwritev over every iovec, looping over short writes and IOV_MAX. offset < 0: writev.
+Status WriteVector(int fd, std::span<iovec> iov, int64_t offset, const std::filesystem::path& path) {
   size_t i = 0;
   while (i < iov.size()) {
     if (iov[i].iov_len == 0) {
@@ -73,11 +76,12 @@ Status WriteAll(int fd, std::span<iovec> iov, const std::filesystem::path& path)
       continue;
     }
     int count = static_cast<int>(std::min<size_t>(iov.size() - i, IOV_MAX));
-    ssize_t n = ::writev(fd, &iov[i], count);
+    ssize_t n = offset < 0 ? ::writev(fd, &iov[i], count) : ::pwritev(fd, &iov[i], count, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
       return PathError("write", path, errno);
     }
+    if (offset >= 0) offset += n;
     // Short write: skip the iovecs fully written, advance into the partially written one.
     auto left = static_cast<size_t>(n);
     while (left > 0 && i < iov.size()) {
@@ -89,6 +93,16 @@ Status WriteAll(int fd, std::span<iovec> iov, const std::filesystem::path& path)
     }
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteAll(int fd, std::span<iovec> iov, const std::filesystem::path& path) {
+  return WriteVector(fd, iov, -1, path);
+}
+
+Status WriteAllAt(int fd, uint64_t offset, std::span<iovec> iov, const std::filesystem::path& path) {
+  return WriteVector(fd, iov, static_cast<int64_t>(offset), path);
 }
 
 Status SyncData(int fd, const std::filesystem::path& path) {

@@ -47,6 +47,8 @@ Result<uint64_t> FileSize(int fd, const std::filesystem::path& path);
 // Writes every byte described by `iov` (the array is modified to track progress), looping over
 // short writes and IOV_MAX.
 Status WriteAll(int fd, std::span<iovec> iov, const std::filesystem::path& path);
+// The same at an explicit file offset (pwritev), whatever the file position or O_APPEND.
+Status WriteAllAt(int fd, uint64_t offset, std::span<iovec> iov, const std::filesystem::path& path);
 Status SyncData(int fd, const std::filesystem::path& path);  // fdatasync
 Status Truncate(int fd, uint64_t size, const std::filesystem::path& path);
 // fsync of a directory, so that created/renamed entries in it survive a crash.

@@ -105,7 +105,7 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
     ANNAL_ASSIGN_OR_RETURN(out.fd, CreateSegment(options.dir, h));
     out.segment_path = options.dir / SegmentFileName(checkpoint.next());
     out.segment_first_lsn = checkpoint.next();
-    out.segment_bytes = kSegmentHeaderSize;
+    out.segment_bytes = out.file_bytes = kSegmentHeaderSize;
     out.last_lsn = checkpoint;
     rep.segments = 1;
     if (report) *report = rep;
@@ -123,6 +123,7 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
   PendingBatch pending;
   Repair repair;
   Lsn expected;  // next LSN; 0 until the first segment fixes it
+  uint64_t records_end = kSegmentHeaderSize;  // end of the last complete batch of the last segment
   Epoch epoch(0);
   for (size_t i = 0; i < segs.size(); ++i) {
     const SegmentFile& seg = segs[i];
@@ -191,6 +192,7 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
           break;
       }
     }
+    records_end = batch_end;
     // Records of a removed incomplete batch do not count: the log continues at its first LSN.
     expected = pending.empty() ? reader.next_lsn() : Lsn(reader.next_lsn().value() - pending.size());
     epoch = reader.last_epoch();
@@ -214,14 +216,14 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
   }
   const SegmentFile& tail = segs.back();
   std::string tail_name = tail.path.filename().string();
-  ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tail.path, O_WRONLY | O_APPEND));
+  ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(tail.path, O_WRONLY));
   ANNAL_ASSIGN_OR_RETURN(uint64_t size, FileSize(fd.get(), tail.path));
   if (repair.rewrite_header) {
     ANNAL_RETURN_IF_ERROR(Truncate(fd.get(), 0, tail.path));
     SegmentHeader h{options.node_id, std::max(options.epoch, epoch), tail.first_lsn};
     ANNAL_RETURN_IF_ERROR(WriteSegmentHeader(fd.get(), h, tail.path));
     rep.truncated_bytes = size;
-    size = kSegmentHeaderSize;
+    size = records_end = kSegmentHeaderSize;
   } else if (repair.truncate && repair.truncate_at < size) {
     ANNAL_RETURN_IF_ERROR(Truncate(fd.get(), repair.truncate_at, tail.path));
     rep.truncated_bytes = size - repair.truncate_at;
@@ -238,7 +240,10 @@ Result<RecoveredLog> RecoverLog(const WalOptions& options, const Wal::ReplayFn& 
   out.segment_path = tail.path;
   out.segment_first_lsn = tail.first_lsn;
   out.fd = std::move(fd);
-  out.segment_bytes = size;
+  // Past records_end the file may hold preallocated zeros (a crash while writing into a
+  // preallocated segment): the writer writes over them.
+  out.segment_bytes = records_end;
+  out.file_bytes = size;
   out.last_lsn = Lsn(expected.value() - 1);
   out.last_epoch = std::max(options.epoch, epoch);
   rep.segments = segs.size();

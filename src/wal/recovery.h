@@ -14,8 +14,9 @@ namespace annal::wal {
 struct RecoveredLog {
   std::filesystem::path segment_path;  // the last segment: the writer appends here
   Lsn segment_first_lsn;               // its first LSN (from its name)
-  UniqueFd fd;                         // open O_WRONLY|O_APPEND on segment_path, fdatasynced
-  uint64_t segment_bytes = 0;          // its size after any repair
+  UniqueFd fd;                         // open O_WRONLY on segment_path, fdatasynced
+  uint64_t segment_bytes = 0;          // where its records end (after any repair)
+  uint64_t file_bytes = 0;             // its file size: more when it ends in preallocated zeros
   Lsn last_lsn;                        // last recovered record (first_lsn - 1 of an empty log)
   Epoch last_epoch;                    // epoch of that record (options.epoch if none)
 };

@@ -97,20 +97,84 @@ TEST(Recovery, TornLastRecordAtEveryOffsetIsTruncatedAndTheLogContinues) {
   }
 }
 
-TEST(Recovery, ZeroFilledTailIsTruncated) {
+TEST(Recovery, ZeroFilledTailIsPreallocatedSpaceThatIsKeptAndWrittenOver) {
   TempDir tmp;
   WalOptions options = Options(tmp.path());
   WriteBatches(options, {3, 2});
   fs::path seg = options.dir / kFirstSegment;
   uint64_t size = fs::file_size(seg);
   testing::WriteAll(seg, ReadAll(seg) + std::string(10000, '\0'));
+  {
+    std::vector<Replayed> got;
+    RecoveryReport report;
+    auto wal = OpenCollecting(options, &got, &report);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    ExpectLsns(got, 5);
+    EXPECT_EQ(report.truncated_bytes, 0u) << "zeros after a complete batch are not a torn write";
+    EXPECT_EQ(fs::file_size(seg), size + 10000);
+    ASSERT_TRUE(SubmitSync(**wal, MakeBatch(6, 2)).ok());
+    EXPECT_EQ(fs::file_size(seg), size + 10000) << "the writer writes over the zeros";
+  }
+  // Close cut the file to its records.
+  EXPECT_EQ(fs::file_size(seg), RecordOffset(1, 8));
   std::vector<Replayed> got;
   RecoveryReport report;
   auto wal = OpenCollecting(options, &got, &report);
   ASSERT_TRUE(wal.ok()) << wal.status().ToString();
-  ExpectLsns(got, 5);
-  EXPECT_EQ(report.truncated_bytes, 10000u);
-  EXPECT_EQ(fs::file_size(seg), size);
+  ExpectLsns(got, 7);
+  EXPECT_EQ(report.truncated_bytes, 0u);
+}
+
+// A write cut short inside preallocated space: the record's end and everything after it are
+// still zero. That is an unfinished (never acknowledged) write, not damage.
+TEST(Recovery, RecordCutShortInsidePreallocatedZerosIsATornTail) {
+  TempDir tmp;
+  WalOptions pristine = Options(tmp.path() / "pristine");
+  WriteBatches(pristine, {1, 1, 1, 1, 2});  // the last batch is LSN 5..6
+  std::string data = ReadAll(pristine.dir / kFirstSegment);
+  const uint64_t batch = RecordOffset(1, 5), end = data.size();
+  for (uint64_t cut = batch + 1; cut < end; cut += 7) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    TempDir run;
+    WalOptions options = Options(run.path());
+    fs::create_directories(options.dir);
+    std::string torn = data.substr(0, cut) + std::string(end - cut + 4096, '\0');
+    testing::WriteAll(options.dir / kFirstSegment, torn);
+    std::vector<Replayed> got;
+    RecoveryReport report;
+    {
+      auto wal = OpenCollecting(options, &got, &report);
+      ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+      ExpectLsns(got, 4);
+      EXPECT_EQ(report.truncated_bytes, torn.size() - batch);
+      ASSERT_TRUE(SubmitSync(**wal, MakeBatch(5, 1)).ok());
+    }
+    got.clear();
+    auto wal = OpenCollecting(options, &got, &report);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    ExpectLsns(got, 5);
+  }
+}
+
+TEST(Recovery, ARecordEndingInZerosFollowedByDataIsCorruption) {
+  TempDir tmp;
+  WalOptions options = Options(tmp.path());
+  WriteBatches(options, {1, 1, 1});
+  fs::path seg = options.dir / kFirstSegment;
+  std::string data = ReadAll(seg);
+  data[RecordOffset(1, 3) - 1] = '\0';  // the last byte of record 2; record 3 follows
+  testing::WriteAll(seg, data + std::string(4096, '\0'));
+  ExpectCorruption(options, kFirstSegment, RecordOffset(1, 2));
+}
+
+TEST(Recovery, FlippedByteInTheLastRecordBeforePreallocatedZerosIsCorruption) {
+  TempDir tmp;
+  WalOptions options = Options(tmp.path());
+  WriteBatches(options, {1, 1, 1});
+  fs::path seg = options.dir / kFirstSegment;
+  FlipByte(seg, RecordOffset(1, 3) + 50);
+  testing::WriteAll(seg, ReadAll(seg) + std::string(4096, '\0'));
+  ExpectCorruption(options, kFirstSegment, RecordOffset(1, 3));
 }
 
 TEST(Recovery, IncompleteBatchAtTheTailIsRemovedWhole) {

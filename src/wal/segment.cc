@@ -104,7 +104,7 @@ Status WriteSegmentHeader(int fd, const SegmentHeader& h, const std::filesystem:
 
 Result<UniqueFd> CreateSegment(const std::filesystem::path& dir, const SegmentHeader& h) {
   std::filesystem::path path = dir / SegmentFileName(h.first_lsn);
-  ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND));
+  ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_WRONLY | O_CREAT | O_EXCL));
   ANNAL_RETURN_IF_ERROR(WriteSegmentHeader(fd.get(), h, path));
   ANNAL_RETURN_IF_ERROR(SyncDir(dir));
   return fd;

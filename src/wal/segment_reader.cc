@@ -74,6 +74,14 @@ Result<bool> SegmentReader::RestIsZero(uint64_t from) {
 }
 
 Result<ReadState> SegmentReader::Next(RecordView* rec) {
+  ANNAL_ASSIGN_OR_RETURN(ReadState state, ReadNext(rec));
+  // Not a record: the bytes read ahead may be preallocated zeros or a record being written.
+  // Forget them, so the next call reads what the file holds by then.
+  if (state != ReadState::kRecord) buf_len_ = static_cast<size_t>(offset_ - buf_start_);
+  return state;
+}
+
+Result<ReadState> SegmentReader::ReadNext(RecordView* rec) {
   ANNAL_ASSIGN_OR_RETURN(size_t avail, Fill(kRecordHeaderSize));
   if (avail == 0) return ReadState::kEnd;
   if (avail < kRecordHeaderSize) {
@@ -81,12 +89,14 @@ Result<ReadState> SegmentReader::Next(RecordView* rec) {
     return ReadState::kTorn;
   }
   if (AllZero(At(offset_), kRecordHeaderSize)) {
-    // Zeros where a header should be: a file extended by the file system but never written is
-    // a torn tail; zeros followed by data are damage.
+    // Zeros where a header should be: the preallocated rest of the segment, or a file extended
+    // by the file system but never written. Both end the segment; zeros followed by data are
+    // damage.
     ANNAL_ASSIGN_OR_RETURN(bool zero_tail, RestIsZero(offset_));
     if (!zero_tail) return CorruptionAt(file_name_, offset_, "zeroed record header followed by data");
-    torn_ = {offset_, false, "zero-filled tail"};
-    return ReadState::kTorn;
+    ANNAL_ASSIGN_OR_RETURN(uint64_t size, FileSize(fd_.get(), seg_.path));
+    zero_tail_bytes_ = size - offset_;
+    return ReadState::kEnd;
   }
   RecordHeader h = DecodeRecordHeader(At(offset_));
   if (h.body_length > kMaxBodyLength)
@@ -101,8 +111,19 @@ Result<ReadState> SegmentReader::Next(RecordView* rec) {
     return ReadState::kTorn;
   }
   std::span<const std::byte> whole(At(offset_), total);
-  if (ComputeRecordCrc(whole) != h.crc)
+  if (ComputeRecordCrc(whole) != h.crc) {
+    // A write cut short inside a preallocated segment leaves a record whose last bytes, and
+    // everything after them, are still zero. No complete record ends in a zero byte (a body
+    // ends with JSON text), so that is an unfinished write, not damage.
+    if (whole.back() == std::byte{0}) {
+      ANNAL_ASSIGN_OR_RETURN(bool zero_after, RestIsZero(offset_ + total));
+      if (zero_after) {
+        torn_ = {offset_, false, "record cut short (its end and everything after it are zero)"};
+        return ReadState::kTorn;
+      }
+    }
     return CorruptionAt(file_name_, offset_, "record crc mismatch");
+  }
   if (h.type != static_cast<uint8_t>(RecordType::kEvent))
     return CorruptionAt(file_name_, offset_, "unknown record type " + std::to_string(h.type));
   if ((h.flags & ~kKnownFlags) != 0 || h.reserved != 0)

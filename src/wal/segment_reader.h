@@ -16,7 +16,7 @@ namespace annal::wal {
 
 enum class ReadState {
   kRecord,  // a valid record was returned
-  kEnd,     // clean end of file, exactly at a record boundary
+  kEnd,     // clean end: end of file, or only zeros (preallocated) from a record boundary on
   kTorn,    // an incomplete record starts at offset(); see torn()
 };
 
@@ -50,6 +50,8 @@ class SegmentReader {
   // Returns Corruption (naming file and offset) for a record that fails a check.
   Result<ReadState> Next(RecordView* rec);
   const TornRecord& torn() const { return torn_; }
+  // After kEnd: how many zero bytes (preallocated space) followed the last record.
+  uint64_t zero_tail_bytes() const { return zero_tail_bytes_; }
 
   // After kTorn with length_past_eof: the offset of a valid record (CRC ok, plausible LSN)
   // starting after the torn one, if any. Finding one means the length field is damaged, not
@@ -58,6 +60,7 @@ class SegmentReader {
 
  private:
   SegmentReader(SegmentFile seg, UniqueFd fd, SegmentHeader header);
+  Result<ReadState> ReadNext(RecordView* rec);
   // Makes [offset_, offset_ + n) available in buf_ where the file has it. Returns how many of
   // those n bytes are available (fewer only at EOF).
   Result<size_t> Fill(size_t n);
@@ -73,6 +76,7 @@ class SegmentReader {
   Lsn next_lsn_;
   Epoch last_epoch_;
   TornRecord torn_;
+  uint64_t zero_tail_bytes_ = 0;
   std::vector<std::byte> buf_;  // holds file bytes [buf_start_, buf_start_ + buf_len_)
   uint64_t buf_start_ = 0;
   size_t buf_len_ = 0;

@@ -81,6 +81,10 @@ struct WalOptions {
   std::filesystem::path dir;              // created if missing
   SyncPolicy sync;
   uint64_t segment_bytes = 64ull << 20;   // rotate after a batch pushes a segment past this
+  // Write into preallocated segment files (zero-filled ahead of time by a helper thread), so a
+  // group commit's fdatasync does not also write the inode. Used when segment_bytes >= 1 MiB;
+  // costs up to one extra segment of disk (<dir>/spare-segment.tmp) while the log grows.
+  bool preallocate = true;
   uint64_t node_id = 0;                   // written into segment headers
   Epoch epoch{1};                         // written into new segment headers
   // Every LSN <= checkpoint_lsn is durable elsewhere (Parquet files, DESIGN §4). Recovery

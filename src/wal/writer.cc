@@ -1,23 +1,44 @@
 #include "wal/writer.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <stdio.h>
+
+#include <array>
 
 #include "wal/record.h"
 #include "wal/segment.h"
 
 namespace annal::wal {
+namespace {
+
+// Preallocation pays off only for segments of real size; tests that rotate after every batch
+// (tiny segment_bytes) keep the plain path.
+constexpr uint64_t kMinPreallocatedSegment = 1 << 20;
+
+// Bytes written into a segment before the spare for the next one is requested: a log that
+// never grows this far never writes a spare.
+uint64_t SpareTrigger(uint64_t segment_bytes) {
+  return std::min<uint64_t>(1 << 20, segment_bytes / 8);
+}
+
+}  // namespace
 
 Wal::Impl::Impl(WalOptions options, RecoveredLog log)
     : options_(std::move(options)),
       segment_path_(std::move(log.segment_path)),
       fd_(std::move(log.fd)),
       segment_bytes_(log.segment_bytes),
+      write_offset_(log.segment_bytes),
+      file_bytes_(log.file_bytes),
       writer_epoch_(log.last_epoch),
       last_sync_(Clock::now()),
       last_submitted_(log.last_lsn),
       last_submitted_atomic_(log.last_lsn.value()),
       durable_(log.last_lsn.value()),
       active_first_lsn_(log.segment_first_lsn.value()) {
+  if (options_.preallocate && options_.segment_bytes >= kMinPreallocatedSegment)
+    spare_ = std::make_unique<SpareSegment>(options_.dir, options_.segment_bytes);
   if (options_.sync.mode == SyncMode::kNever)
     spdlog::warn("wal: sync policy 'never': acknowledged writes are lost on a machine crash "
                  "(benchmarks only)");
@@ -99,6 +120,12 @@ void Wal::Impl::CommitGroup(std::vector<Pending>& group) {
   size_t durable_count = 0;  // leading batches that reached durability under the policy
   Status st;
   iov_.clear();
+  if (spare_ && file_bytes_ < options_.segment_bytes && segment_bytes_ > kSegmentHeaderSize) {
+    // The active segment is a plain file (a new or recovered log): move to a preallocated one
+    // as soon as the spare is ready, between two batches like every rotation.
+    if (auto spare = spare_->Take())
+      st = Rotate(group.front().batch.first_lsn(), &fsync_seconds, std::move(spare));
+  }
   for (size_t i = 0; i < group.size() && st.ok(); ++i) {
     const Batch& b = group[i].batch;
     std::span<const std::byte> bytes = b.data();
@@ -121,6 +148,8 @@ void Wal::Impl::CommitGroup(std::vector<Pending>& group) {
     if (st.ok()) durable_count = group.size();
   }
   if (!st.ok()) Poison(st, "writing a group");
+  if (spare_ && st.ok() && segment_bytes_ - kSegmentHeaderSize >= SpareTrigger(options_.segment_bytes))
+    spare_->Request();
   if (durable_count > 0)
     durable_.store(group[durable_count - 1].batch.last_lsn().value(), std::memory_order_release);
   for (size_t i = 0; i < group.size(); ++i)
@@ -130,8 +159,12 @@ void Wal::Impl::CommitGroup(std::vector<Pending>& group) {
 
 Status Wal::Impl::FlushIov() {
   if (iov_.empty()) return Status::Ok();
-  Status st = WriteAll(fd_.get(), iov_, segment_path_);
+  uint64_t bytes = 0;
+  for (const iovec& v : iov_) bytes += v.iov_len;
+  Status st = WriteAllAt(fd_.get(), write_offset_, iov_, segment_path_);
   iov_.clear();
+  write_offset_ += bytes;
+  file_bytes_ = std::max(file_bytes_, write_offset_);
   unsynced_ = true;  // also after a failed write: some bytes may have reached the file
   return st;
 }
@@ -145,14 +178,45 @@ Status Wal::Impl::SyncCurrent(double* seconds) {
   return st;
 }
 
-Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds) {
+Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds, std::optional<UniqueFd> spare) {
+  // A closed segment ends at its last record (docs/format/wal.md): cut the preallocated zeros
+  // before the sync that makes the segment final, and before its successor exists.
+  if (file_bytes_ > write_offset_) {
+    ANNAL_RETURN_IF_ERROR(Truncate(fd_.get(), write_offset_, segment_path_));
+    file_bytes_ = write_offset_;
+    unsynced_ = true;
+  }
   ANNAL_RETURN_IF_ERROR(SyncCurrent(fsync_seconds));
-  SegmentHeader h{options_.node_id, std::max(options_.epoch, writer_epoch_), next};
-  ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, CreateSegment(options_.dir, h));
-  fd_ = std::move(fd);
+  if (!spare && spare_) spare = spare_->Take();
+  if (spare) {
+    ANNAL_RETURN_IF_ERROR(InstallSpare(next, std::move(*spare)));
+  } else {
+    SegmentHeader h{options_.node_id, std::max(options_.epoch, writer_epoch_), next};
+    ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, CreateSegment(options_.dir, h));
+    fd_ = std::move(fd);
+    file_bytes_ = kSegmentHeaderSize;
+  }
   segment_path_ = options_.dir / SegmentFileName(next);
-  segment_bytes_ = kSegmentHeaderSize;
+  segment_bytes_ = write_offset_ = kSegmentHeaderSize;
   active_first_lsn_.store(next.value(), std::memory_order_release);
+  return Status::Ok();
+}
+
+Status Wal::Impl::InstallSpare(Lsn next, UniqueFd spare) {
+  const std::filesystem::path from = spare_->path();
+  const std::filesystem::path to = options_.dir / SegmentFileName(next);
+  std::array<std::byte, kSegmentHeaderSize> header;
+  EncodeSegmentHeader({options_.node_id, std::max(options_.epoch, writer_epoch_), next}, header);
+  iovec iov{header.data(), header.size()};
+  ANNAL_RETURN_IF_ERROR(WriteAllAt(spare.get(), 0, std::span<iovec>(&iov, 1), from));
+  // The header is durable before the name appears, so a segment file never lacks one.
+  ANNAL_RETURN_IF_ERROR(SyncData(spare.get(), from));
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0)
+    return IOError("rename " + from.string() + " to " + to.string() + ": " +
+                   std::generic_category().message(errno));
+  ANNAL_RETURN_IF_ERROR(SyncDir(options_.dir));
+  fd_ = std::move(spare);
+  file_bytes_ = spare_->bytes();
   return Status::Ok();
 }
 
@@ -175,7 +239,15 @@ Status Wal::Impl::Close() {
   if (thread_.joinable()) thread_.join();
   closed_ = true;
   close_status_ = poison_;
+  if (poison_.ok() && fd_.valid() && file_bytes_ > write_offset_) {
+    // A cleanly closed log has no preallocated tail: tools and the next Open see exactly the
+    // records. (A tail left by a crash is harmless too: readers take zeros as the end.)
+    Status st = Truncate(fd_.get(), write_offset_, segment_path_);
+    if (st.ok()) st = SyncData(fd_.get(), segment_path_);
+    if (!st.ok()) spdlog::warn("wal: cutting the preallocated tail on close: {}", st.ToString());
+  }
   fd_.reset();
+  if (spare_) spare_->Stop();
   return close_status_;
 }
 

@@ -17,6 +17,7 @@
 
 #include "wal/file.h"
 #include "wal/recovery.h"
+#include "wal/spare_segment.h"
 #include "wal/wal.h"
 
 namespace annal::wal {
@@ -48,8 +49,11 @@ class Wal::Impl {
   Status FlushIov();
   // fdatasync of the current segment; adds the time spent to *seconds.
   Status SyncCurrent(double* seconds);
-  // Syncs the full segment and starts a new one whose first LSN is `next`.
-  Status Rotate(Lsn next, double* fsync_seconds);
+  // Syncs the full segment (cut to its records first, if it was preallocated) and starts a new
+  // one whose first LSN is `next`: the spare if one is ready, else a plain new file.
+  Status Rotate(Lsn next, double* fsync_seconds, std::optional<UniqueFd> spare = std::nullopt);
+  // Makes the spare at `spare` the segment starting at `next`: header, sync, rename, sync dir.
+  Status InstallSpare(Lsn next, UniqueFd spare);
   void Poison(const Status& st, std::string_view when);
 
   const WalOptions options_;
@@ -57,12 +61,17 @@ class Wal::Impl {
   // Writer thread only.
   std::filesystem::path segment_path_;
   UniqueFd fd_;
-  uint64_t segment_bytes_ = 0;
+  uint64_t segment_bytes_ = 0;  // bytes of the active segment's header and records, incl. iov_
+  uint64_t write_offset_ = 0;   // where FlushIov writes: segment_bytes_ minus what iov_ holds
+  uint64_t file_bytes_ = 0;     // the active segment's file size (> write_offset_: preallocated)
   Epoch writer_epoch_;       // highest epoch written; goes into new segment headers
   bool unsynced_ = false;    // bytes written since the last fdatasync
   Clock::time_point last_sync_;
   Status poison_;            // first I/O error; once set, nothing is written any more
   std::vector<iovec> iov_;   // reused across groups
+
+  // Preallocation (WalOptions::preallocate): null when off. Used by the writer thread only.
+  std::unique_ptr<SpareSegment> spare_;
 
   std::thread thread_;
   std::mutex mu_;

@@ -1,0 +1,211 @@
+// Preallocated segments (docs/format/wal.md, "Preallocated segments"): the writer moves into
+// zero-filled spare files, closed segments end at their last record, and a crash that leaves
+// preallocated zeros behind loses nothing and reports nothing.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "wal/reader.h"
+#include "wal/segment.h"
+#include "wal/segment_reader.h"
+#include "wal/spare_segment.h"
+#include "wal/test_util.h"
+
+namespace annal::wal {
+namespace {
+
+using testing::EncodedBody;
+using testing::MakeBatch;
+using testing::OpenCollecting;
+using testing::Options;
+using testing::Replayed;
+using testing::SubmitSync;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+constexpr uint64_t kSegment = 1 << 20;  // the smallest segment that is preallocated
+constexpr size_t kPerBatch = 20;        // ~4.5 KiB per batch
+
+void ExpectLsns(const std::vector<Replayed>& got, uint64_t n) {
+  ASSERT_EQ(got.size(), n);
+  for (uint64_t i = 0; i < n; ++i) {
+    ASSERT_EQ(got[i].lsn, i + 1);
+    ASSERT_EQ(got[i].body, EncodedBody(i + 1)) << "lsn " << i + 1;
+  }
+}
+
+// Opens the WAL again: exactly LSN 1..n come back and nothing was repaired.
+void ExpectReopensWithoutRepair(const WalOptions& options, uint64_t n) {
+  std::vector<Replayed> got;
+  RecoveryReport report;
+  auto wal = OpenCollecting(options, &got, &report);
+  ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+  ExpectLsns(got, n);
+  EXPECT_EQ(report.truncated_bytes, 0u);
+}
+
+// Submits batches until a segment whose file is exactly kSegment bytes (a spare in use) holds
+// records, or the deadline passes. Returns the next LSN.
+uint64_t WriteUntilInPreallocatedSegment(Wal& wal, const WalOptions& options, uint64_t lsn) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    EXPECT_TRUE(SubmitSync(wal, MakeBatch(lsn, kPerBatch)).ok());
+    lsn += kPerBatch;
+    auto segs = ListSegments(options.dir);
+    EXPECT_TRUE(segs.ok());
+    if (segs->size() >= 2 && fs::file_size(segs->back().path) == kSegment) return lsn;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "the writer never moved into a preallocated segment";
+      return lsn;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+// Reads a segment to its end: the records must end exactly at the file's end.
+void ExpectEndsAtLastRecord(const fs::path& path, Lsn first) {
+  auto reader = SegmentReader::Open(SegmentFile{first, path});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  RecordView rec;
+  for (;;) {
+    auto state = reader->Next(&rec);
+    ASSERT_TRUE(state.ok()) << state.status().ToString();
+    if (*state != ReadState::kRecord) {
+      ASSERT_EQ(*state, ReadState::kEnd);
+      break;
+    }
+  }
+  EXPECT_EQ(reader->zero_tail_bytes(), 0u) << path;
+  EXPECT_EQ(reader->offset(), fs::file_size(path)) << path;
+}
+
+TEST(Preallocation, TheWriterMovesIntoZeroFilledSpareSegmentsAndClosedOnesEndAtTheirRecords) {
+  TempDir tmp;
+  WalOptions options = Options(tmp.path(), kSegment);
+  uint64_t lsn = 1;
+  {
+    std::vector<Replayed> unused;
+    auto wal = OpenCollecting(options, &unused);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    // The new log starts in a plain file; once the spare is ready it moves there.
+    lsn = WriteUntilInPreallocatedSegment(**wal, options, lsn);
+    // Past a full segment: the next rotation takes the next spare.
+    for (uint64_t written = 0; written < 2 * kSegment; lsn += kPerBatch) {
+      written += testing::RecordOffset(lsn, lsn + kPerBatch) - 64;
+      ASSERT_TRUE(SubmitSync(**wal, MakeBatch(lsn, kPerBatch)).ok());
+    }
+    auto segs = ListSegments(options.dir);
+    ASSERT_TRUE(segs.ok());
+    ASSERT_GE(segs->size(), 3u);
+    for (size_t i = 0; i + 1 < segs->size(); ++i)
+      ExpectEndsAtLastRecord((*segs)[i].path, (*segs)[i].first_lsn);
+    EXPECT_EQ(fs::file_size(segs->back().path), kSegment) << "the active segment is preallocated";
+
+    // A LogReader sees every record up to the live end, and stops at the preallocated zeros.
+    auto reader = LogReader::Open(options.dir, Lsn(1));
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    RecordView rec;
+    uint64_t read = 0;
+    for (;;) {
+      auto more = (*reader)->Next(&rec);
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      if (!*more) break;
+      ASSERT_EQ(rec.lsn, Lsn(++read));
+    }
+    EXPECT_EQ(read, lsn - 1);
+    ASSERT_TRUE(SubmitSync(**wal, MakeBatch(lsn, 1)).ok());
+    ++lsn;
+    auto more = (*reader)->Next(&rec);
+    ASSERT_TRUE(more.ok() && *more);
+    EXPECT_EQ(rec.lsn, Lsn(lsn - 1));
+  }
+  // Close cut the active segment to its records and removed the unused spare.
+  auto segs = ListSegments(options.dir);
+  ASSERT_TRUE(segs.ok());
+  ExpectEndsAtLastRecord(segs->back().path, segs->back().first_lsn);
+  EXPECT_FALSE(fs::exists(options.dir / SpareSegment::kFileName));
+  ExpectReopensWithoutRepair(options, lsn - 1);
+}
+
+TEST(Preallocation, ACrashInsideAPreallocatedSegmentLosesNothingAndWritingContinuesInPlace) {
+  TempDir tmp;
+  WalOptions options = Options(tmp.path(), kSegment);
+  int pipefd[2];
+  ASSERT_EQ(::pipe(pipefd), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // The child writes into a preallocated segment and dies without closing anything.
+    ::close(pipefd[0]);
+    std::vector<Replayed> unused;
+    auto wal = OpenCollecting(options, &unused);
+    if (!wal.ok()) ::_exit(2);
+    uint64_t next = WriteUntilInPreallocatedSegment(**wal, options, 1);
+    for (int i = 0; i < 5; ++i, next += kPerBatch)
+      if (!SubmitSync(**wal, MakeBatch(next, kPerBatch)).ok()) ::_exit(3);
+    if (::write(pipefd[1], &next, sizeof next) != sizeof next) ::_exit(4);
+    ::_exit(0);  // acknowledged: everything below `next`
+  }
+  ::close(pipefd[1]);
+  uint64_t next = 0;
+  ASSERT_EQ(::read(pipefd[0], &next, sizeof next), static_cast<ssize_t>(sizeof next));
+  ::close(pipefd[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  auto segs = ListSegments(options.dir);
+  ASSERT_TRUE(segs.ok());
+  const fs::path tail = segs->back().path;
+  ASSERT_EQ(fs::file_size(tail), kSegment) << "the crash left the preallocated zeros";
+  {
+    std::vector<Replayed> got;
+    RecoveryReport report;
+    auto wal = OpenCollecting(options, &got, &report);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    ExpectLsns(got, next - 1);
+    EXPECT_EQ(report.truncated_bytes, 0u) << "preallocated space is not a torn write";
+    EXPECT_EQ(fs::file_size(tail), kSegment) << "recovery keeps the preallocated space";
+    ASSERT_TRUE(SubmitSync(**wal, MakeBatch(next, kPerBatch)).ok());
+    next += kPerBatch;
+  }
+  ExpectReopensWithoutRepair(options, next - 1);
+}
+
+TEST(Preallocation, OffWritesPlainSegments) {
+  TempDir tmp;
+  WalOptions options = Options(tmp.path(), kSegment);
+  options.preallocate = false;
+  std::vector<Replayed> unused;
+  auto wal = OpenCollecting(options, &unused);
+  ASSERT_TRUE(wal.ok());
+  uint64_t lsn = 1;
+  for (; lsn * testing::RecordBytes(lsn) < kSegment / 2; lsn += kPerBatch) {
+    ASSERT_TRUE(SubmitSync(**wal, MakeBatch(lsn, kPerBatch)).ok());
+    ASSERT_EQ(fs::file_size(options.dir / SegmentFileName(Lsn(1))),
+              testing::RecordOffset(1, lsn + kPerBatch));
+  }
+  EXPECT_FALSE(fs::exists(options.dir / SpareSegment::kFileName));
+}
+
+TEST(SpareSegment, ALeftoverSpareIsDeletedNotTrusted) {
+  TempDir tmp;
+  fs::create_directories(tmp.path());
+  testing::WriteAll(tmp.path() / SpareSegment::kFileName, std::string(4096, 'x'));
+  SpareSegment spare(tmp.path(), 8192);
+  EXPECT_FALSE(fs::exists(tmp.path() / SpareSegment::kFileName));
+  EXPECT_FALSE(spare.Take().has_value()) << "nothing was requested";
+  spare.Request();
+  std::optional<UniqueFd> fd;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!(fd = spare.Take()) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(fd.has_value());
+  EXPECT_EQ(testing::ReadAll(tmp.path() / SpareSegment::kFileName), std::string(8192, '\0'));
+}
+
+}  // namespace
+}  // namespace annal::wal
