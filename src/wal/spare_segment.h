@@ -3,7 +3,7 @@
 // Why: fdatasync after appending to a file must also write the inode (the file grew), a second
 // synchronous device write per group commit. Overwriting blocks that already exist does not
 // change the inode, so a group commit into a preallocated file costs one device write: on this
-// project's VM, 12k instead of 7k fdatasyncs/s (docs/benchmarks.md, issue 5 change log).
+// project's VM, 11k instead of 7k fdatasyncs/s (docs/benchmarks.md, issue 5 change log).
 //
 // The spare is <wal dir>/spare-segment.tmp: `bytes` long, every byte written as zero and
 // fdatasynced before it is offered. The writer takes it at rotation, writes the segment header
