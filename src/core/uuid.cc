@@ -77,11 +77,14 @@ bool Uuid::is_nil() const {
 
 void Uuid::AppendTo(std::string& out) const {
   static constexpr char kHex[] = "0123456789abcdef";
+  char text[36];
+  char* p = text;
   for (size_t i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0xF]);
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    *p++ = kHex[bytes[i] >> 4];
+    *p++ = kHex[bytes[i] & 0xF];
   }
+  out.append(text, sizeof text);  // one append: per-character push_back showed in read profiles
 }
 
 std::string Uuid::ToString() const {

@@ -4,6 +4,8 @@
 // as the stored (already minified, valid) JSON text.
 #pragma once
 
+#include <vector>
+
 #include "core/event.h"
 #include "http/json_writer.h"
 
@@ -11,6 +13,11 @@ namespace annal::http {
 
 // Writes `e` as one JSON object value (in an array, or after w.Key()).
 void WriteEventJson(JsonWriter& w, const Event& e);
+
+// WriteEventJson for each event, in order (array elements). Events of a query are scattered in
+// memory, so their cache lines are prefetched a few events ahead: without that, waiting for
+// memory was most of a 100-event read's CPU time.
+void WriteEventsJson(JsonWriter& w, const std::vector<const Event*>& events);
 
 // Writes an RFC 3339 UTC timestamp with microseconds as a JSON string value.
 void WriteTimestamp(JsonWriter& w, TimestampMicros t);

@@ -31,7 +31,7 @@ HttpResponse QueryEvents(const Context& ctx, std::string_view query) {
   w.BeginObject();
   w.Key("events");
   w.BeginArray();
-  for (const Event* e : result->events) WriteEventJson(w, *e);
+  WriteEventsJson(w, result->events);
   w.EndArray();
   w.Field("count", result->events.size());
   w.Field("total_count", result->total_count);

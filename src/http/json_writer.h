@@ -17,6 +17,8 @@
 #include <type_traits>
 #include <vector>
 
+namespace annal { struct Uuid; }
+
 namespace annal::http {
 
 class JsonWriter {
@@ -37,6 +39,7 @@ class JsonWriter {
   void Double(double v);  // shortest round-trip form; NaN and infinities become null
   void Bool(bool v);
   void Null();
+  void Uuid(const annal::Uuid& id);  // as a string, canonical lowercase form
   // Splices `json`, which must be one complete, valid JSON value.
   void Raw(std::string_view json);
 
@@ -58,6 +61,7 @@ class JsonWriter {
     }
   }
 
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 

@@ -34,6 +34,24 @@ TEST(JsonWriter, EscapesQuotesBackslashAndControlChars) {
   EXPECT_EQ(Escaped("\x7f/"), "\"\x7f/\"");  // DEL and '/' need no escaping
 }
 
+// The 8-bytes-at-a-time fast path must hand every special byte to the slow path, wherever it
+// sits in a word, and copy the plain runs around it exactly.
+TEST(JsonWriter, SpecialBytesAtEveryPositionOfLongStringsAreEscaped) {
+  const std::vector<std::pair<std::string, std::string>> specials = {
+      {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {std::string(1, '\x1f'), "\\u001f"},
+      {std::string(1, '\0'), "\\u0000"}, {"\xC3\xA9", "\xC3\xA9"}, {"\xFF", "\xEF\xBF\xBD"},
+      {" ", " "}, {"\x7f", "\x7f"}};
+  for (const auto& [raw, want] : specials) {
+    for (size_t pos = 0; pos < 20; ++pos) {
+      std::string s(pos, 'a');
+      s += raw;
+      s += std::string(19 - pos, 'z');
+      std::string expected = "\"" + std::string(pos, 'a') + want + std::string(19 - pos, 'z') + "\"";
+      EXPECT_EQ(Escaped(s), expected) << "special " << testing::PrintToString(raw) << " at " << pos;
+    }
+  }
+}
+
 TEST(JsonWriter, ValidUtf8PassesThrough) {
   std::string s = "h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80 \xE4\xB8\xAD";
   EXPECT_EQ(Escaped(s), "\"" + s + "\"");
