@@ -175,8 +175,16 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
   const Lsn first = last_lsn_.next();
   Lsn lsn = last_lsn_;
   {
+    // Readers wait while we hold index_mu_, so a large batch is indexed in slices and readers
+    // get in between. That is safe: we hold seq_mu_ throughout, and readers ignore these
+    // events until the batch is durable and visible.
+    constexpr size_t kIndexSlice = 64;
     std::unique_lock index_lock(index_mu_);
     for (size_t i = 0; i < n; ++i) {
+      if (i > 0 && i % kIndexSlice == 0) {
+        index_lock.unlock();
+        index_lock.lock();
+      }
       PlannedEvent& p = plan[i];
       if (p.kind != PlannedEvent::Kind::kNew) continue;
       NewEvent& ne = events[i];
