@@ -401,41 +401,38 @@ Status Server::Impl::Listen() {
   return Status::Ok();
 }
 
+namespace {
+
+// io_context::run until it runs out of work. A handler that throws (a bug or bad_alloc) is
+// logged and the thread keeps serving.
+void RunLogging(asio::io_context& ioc) {
+  for (;;) {
+    try {
+      ioc.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler exception: {}", e.what());
+    }
+  }
+}
+
+}  // namespace
+
 void Server::Impl::Run() {
   asio::dispatch(acceptor_.get_executor(), [this] { Accept(); });
   ingest_work_.emplace(asio::make_work_guard(ingest_ioc_));
-  for (size_t i = 0; i < ThreadCount(); ++i) {
+  const size_t n = ThreadCount();
+  for (size_t i = 0; i < n; ++i) {
     ingest_threads_.emplace_back([this] {
       // Nice 5 (about a third of a normal thread's CPU share when both want the CPU). Linux
       // applies nice per thread; failure only loses the preference.
-      errno = 0;
       if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5) != 0)
         spdlog::debug("http: cannot lower the ingest thread's priority: {}", std::strerror(errno));
-      for (;;) {
-        try {
-          ingest_ioc_.run();
-          return;
-        } catch (const std::exception& e) {
-          spdlog::error("http: ingest handler exception: {}", e.what());
-        }
-      }
+      RunLogging(ingest_ioc_);
     });
   }
-  const size_t n = ThreadCount();
   threads_.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    threads_.emplace_back([this] {
-      for (;;) {
-        try {
-          ioc_.run();
-          return;
-        } catch (const std::exception& e) {
-          // A handler threw (a bug or bad_alloc): log it and keep serving.
-          spdlog::error("http: handler exception: {}", e.what());
-        }
-      }
-    });
-  }
+  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { RunLogging(ioc_); });
 }
 
 void Server::Impl::Accept() {
