@@ -175,6 +175,47 @@ TEST(Preallocation, ACrashInsideAPreallocatedSegmentLosesNothingAndWritingContin
   ExpectReopensWithoutRepair(options, next - 1);
 }
 
+// A reader of a live preallocated segment has read ahead: zeros, or a record half written,
+// where complete records are by the time it asks for them. It must read them, not report
+// corruption or the end.
+TEST(Preallocation, AReaderLooksAgainAtBytesItReadAheadWhileTheyWereBeingWritten) {
+  TempDir tmp;
+  WalOptions pristine = Options(tmp.path() / "pristine");
+  {
+    std::vector<Replayed> unused;
+    auto wal = OpenCollecting(pristine, &unused);
+    ASSERT_TRUE(wal.ok());
+    for (uint64_t lsn = 1; lsn <= 6; ++lsn) ASSERT_TRUE(SubmitSync(**wal, MakeBatch(lsn, 1)).ok());
+  }
+  const std::string name = SegmentFileName(Lsn(1));
+  const std::string full = testing::ReadAll(pristine.dir / name);
+  const uint64_t r4 = testing::RecordOffset(1, 4), r5 = testing::RecordOffset(1, 5);
+  // What the reader may see first: records 1..3, then nothing, or the first bytes of record 4.
+  for (uint64_t visible : {r4, r4 + 10, r5 - 1}) {
+    SCOPED_TRACE("visible bytes: " + std::to_string(visible));
+    TempDir run;
+    fs::path path = run.path() / name;
+    testing::WriteAll(path, full.substr(0, visible) + std::string(full.size() - visible + 4096, '\0'));
+    auto reader = SegmentReader::Open(SegmentFile{Lsn(1), path});
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    RecordView rec;
+    for (uint64_t lsn = 1; lsn <= 3; ++lsn) {
+      auto state = reader->Next(&rec);
+      ASSERT_TRUE(state.ok() && *state == ReadState::kRecord) << lsn;
+    }
+    // The writer completes record 4 and writes 5 and 6 over the zeros.
+    testing::WriteAll(path, full + std::string(4096, '\0'));
+    for (uint64_t lsn = 4; lsn <= 6; ++lsn) {
+      auto state = reader->Next(&rec);
+      ASSERT_TRUE(state.ok()) << state.status().ToString();
+      ASSERT_EQ(*state, ReadState::kRecord) << lsn;
+      EXPECT_EQ(rec.lsn, Lsn(lsn));
+    }
+    auto end = reader->Next(&rec);
+    ASSERT_TRUE(end.ok() && *end == ReadState::kEnd);
+  }
+}
+
 TEST(Preallocation, OffWritesPlainSegments) {
   TempDir tmp;
   WalOptions options = Options(tmp.path(), kSegment);

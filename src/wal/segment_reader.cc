@@ -74,10 +74,17 @@ Result<bool> SegmentReader::RestIsZero(uint64_t from) {
 }
 
 Result<ReadState> SegmentReader::Next(RecordView* rec) {
-  ANNAL_ASSIGN_OR_RETURN(ReadState state, ReadNext(rec));
-  // Not a record: the bytes read ahead may be preallocated zeros or a record being written.
-  // Forget them, so the next call reads what the file holds by then.
-  if (state != ReadState::kRecord) buf_len_ = static_cast<size_t>(offset_ - buf_start_);
+  // Bytes read ahead of the last record may be older than the file: a live segment is written
+  // while we read it, and in a preallocated one the read-ahead holds zeros or a record half
+  // written where complete records are now. Anything but a record is therefore judged again
+  // on bytes read fresh from the file, and read-ahead is dropped at the end.
+  const bool had_read_ahead = buf_start_ + buf_len_ > offset_;
+  Result<ReadState> state = ReadNext(rec);
+  if (had_read_ahead && (!state.ok() || *state != ReadState::kRecord)) {
+    DropReadAhead();
+    state = ReadNext(rec);
+  }
+  if (state.ok() && *state != ReadState::kRecord) DropReadAhead();
   return state;
 }
 

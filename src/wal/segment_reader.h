@@ -60,7 +60,9 @@ class SegmentReader {
 
  private:
   SegmentReader(SegmentFile seg, UniqueFd fd, SegmentHeader header);
+  // Next() on whatever the buffer holds (see Next for why that may be stale).
   Result<ReadState> ReadNext(RecordView* rec);
+  void DropReadAhead() { buf_len_ = static_cast<size_t>(offset_ - buf_start_); }
   // Makes [offset_, offset_ + n) available in buf_ where the file has it. Returns how many of
   // those n bytes are available (fewer only at EOF).
   Result<size_t> Fill(size_t n);
