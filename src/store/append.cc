@@ -49,7 +49,13 @@ bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<Pla
   const uint64_t batch_id = ++batch_counter_;
   const size_t n = events.size();
   std::unordered_map<Uuid, size_t, UuidHash> ids_in_batch;  // allocates only if used
+  constexpr size_t kPrefetchAhead = 8;
+  auto prefetch = [&](size_t i) {
+    if (i < n && plan[i].client_id) indexes_.PrefetchEventId(*events[i].event_id);
+  };
+  for (size_t i = 0; i < std::min(n, kPrefetchAhead); ++i) prefetch(i);
   for (size_t i = 0; i < n; ++i) {
+    prefetch(i + kPrefetchAhead);
     const NewEvent& ne = events[i];
     PlannedEvent& p = plan[i];
     if (p.client_id) {

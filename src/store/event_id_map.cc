@@ -48,6 +48,12 @@ std::optional<Lsn> EventIdMap::Find(const Uuid& id) const {
   }
 }
 
+void EventIdMap::Prefetch(const Uuid& id) const {
+  const uint64_t h = Hash(id);
+  const Shard& shard = ShardFor(h);
+  if (!shard.slots.empty()) __builtin_prefetch(&shard.slots[h & (shard.slots.size() - 1)]);
+}
+
 void EventIdMap::Shard::Grow() {
   std::vector<Slot> old = std::move(slots);
   slots.assign(old.empty() ? 64 : old.size() * 2, Slot{});

@@ -63,6 +63,7 @@ class Indexes {
   const EventTypeEntry* FindEventType(std::string_view event_type) const;
   // The LSN of the event with this id, pending or visible.
   std::optional<Lsn> FindEventId(const Uuid& id) const;
+  void PrefetchEventId(const Uuid& id) const { ids_.Prefetch(id); }
 
   const EntityMap& entities() const { return entities_; }
   const EventTypeMap& event_types() const { return event_types_; }
