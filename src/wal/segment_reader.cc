@@ -76,11 +76,13 @@ Result<bool> SegmentReader::RestIsZero(uint64_t from) {
 Result<ReadState> SegmentReader::Next(RecordView* rec) {
   // Bytes read ahead of the last record may be older than the file: a live segment is written
   // while we read it, and in a preallocated one the read-ahead holds zeros or a record half
-  // written where complete records are now. Anything but a record is therefore judged again
-  // on bytes read fresh from the file, and read-ahead is dropped at the end.
+  // written where complete records are now. A torn or corrupt verdict is therefore judged again
+  // on bytes read fresh from the file, and read-ahead is dropped at the end. (kEnd needs no
+  // second look: with read-ahead it only comes from a zero tail, and RestIsZero read that from
+  // the file itself.)
   const bool had_read_ahead = buf_start_ + buf_len_ > offset_;
   Result<ReadState> state = ReadNext(rec);
-  if (had_read_ahead && (!state.ok() || *state != ReadState::kRecord)) {
+  if (had_read_ahead && (!state.ok() || *state == ReadState::kTorn)) {
     DropReadAhead();
     state = ReadNext(rec);
   }
