@@ -60,25 +60,38 @@ TimestampMicros NowMicros() {
 void AppendRfc3339(std::string& out, TimestampMicros t) {
   int64_t secs = t >= 0 ? t / 1000000 : -((-t + 999999) / 1000000);
   int64_t micros = t - secs * 1000000;
-  int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-  int64_t sod = secs - days * 86400;
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, y, m, d);
-  AppendDigits(out, y, 4);
-  out.push_back('-');
-  AppendDigits(out, m, 2);
-  out.push_back('-');
-  AppendDigits(out, d, 2);
-  out.push_back('T');
-  AppendDigits(out, sod / 3600, 2);
-  out.push_back(':');
-  AppendDigits(out, (sod / 60) % 60, 2);
-  out.push_back(':');
-  AppendDigits(out, sod % 60, 2);
-  out.push_back('.');
-  AppendDigits(out, micros, 6);
-  out.push_back('Z');
+  // Answers stamp many events with the same second (a batch shares one), so each thread
+  // keeps the text up to the seconds' '.' of the last second it formatted.
+  thread_local int64_t cached_secs = INT64_MIN;
+  thread_local std::string cached_prefix;
+  if (secs != cached_secs) {
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t sod = secs - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    CivilFromDays(days, y, m, d);
+    cached_prefix.clear();
+    AppendDigits(cached_prefix, y, 4);
+    cached_prefix.push_back('-');
+    AppendDigits(cached_prefix, m, 2);
+    cached_prefix.push_back('-');
+    AppendDigits(cached_prefix, d, 2);
+    cached_prefix.push_back('T');
+    AppendDigits(cached_prefix, sod / 3600, 2);
+    cached_prefix.push_back(':');
+    AppendDigits(cached_prefix, (sod / 60) % 60, 2);
+    cached_prefix.push_back(':');
+    AppendDigits(cached_prefix, sod % 60, 2);
+    cached_prefix.push_back('.');
+    cached_secs = secs;
+  }
+  char tail[7];
+  for (int i = 5; i >= 0; --i) {
+    tail[i] = static_cast<char>('0' + micros % 10);
+    micros /= 10;
+  }
+  tail[6] = 'Z';
+  out.append(cached_prefix).append(tail, sizeof tail);
 }
 
 std::string FormatRfc3339(TimestampMicros t) {

@@ -10,6 +10,20 @@ TEST(Clock, FormatsUtcWithMicroseconds) {
   EXPECT_EQ(FormatRfc3339(1795356187123456), "2026-11-22T14:03:07.123456Z");
 }
 
+TEST(Clock, FormatsEachTimestampOnItsOwn) {
+  // Consecutive calls within one second, across seconds, days and back, and before 1970.
+  const std::pair<int64_t, const char*> cases[] = {
+      {1795356187123456, "2026-11-22T14:03:07.123456Z"},
+      {1795356187000001, "2026-11-22T14:03:07.000001Z"},
+      {1795356188999999, "2026-11-22T14:03:08.999999Z"},
+      {1795392000000000, "2026-11-23T00:00:00.000000Z"},
+      {1795356187123456, "2026-11-22T14:03:07.123456Z"},
+      {-1, "1969-12-31T23:59:59.999999Z"},
+      {-1000000, "1969-12-31T23:59:59.000000Z"},
+  };
+  for (const auto& [t, text] : cases) EXPECT_EQ(FormatRfc3339(t), text) << t;
+}
+
 TEST(Clock, ParseRoundTrips) {
   for (int64_t t : {int64_t{0}, int64_t{1795356187123456}, int64_t{951782400000001}}) {
     auto parsed = ParseRfc3339(FormatRfc3339(t));

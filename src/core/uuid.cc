@@ -7,30 +7,39 @@
 namespace annal {
 namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Hex digit values, 0xFF for every other byte.
+constexpr std::array<uint8_t, 256> kHexValue = [] {
+  std::array<uint8_t, 256> t{};
+  t.fill(0xFF);
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<uint8_t>(c - 'A' + 10);
+  return t;
+}();
+
+// Offsets of the 16 hex-digit pairs in the hyphenated form.
+constexpr std::array<uint8_t, 16> kHyphenatedPairs = {0,  2,  4,  6,  9,  11, 14, 16,
+                                                      19, 21, 24, 26, 28, 30, 32, 34};
 
 }  // namespace
 
 std::optional<Uuid> Uuid::Parse(std::string_view text) {
-  Uuid u;
-  size_t nibble = 0;
-  if (text.size() == 36) {
+  const bool hyphenated = text.size() == 36;
+  if (hyphenated) {
     if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') return std::nullopt;
   } else if (text.size() != 32) {
     return std::nullopt;
   }
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text.size() == 36 && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
-    int v = HexValue(text[i]);
-    if (v < 0) return std::nullopt;
-    u.bytes[nibble / 2] = static_cast<uint8_t>(u.bytes[nibble / 2] | (nibble % 2 ? v : v << 4));
-    ++nibble;
+  Uuid u;
+  uint8_t bad = 0;  // any invalid digit sets the table's high bits
+  for (size_t i = 0; i < 16; ++i) {
+    const size_t at = hyphenated ? kHyphenatedPairs[i] : 2 * i;
+    const uint8_t hi = kHexValue[static_cast<uint8_t>(text[at])];
+    const uint8_t lo = kHexValue[static_cast<uint8_t>(text[at + 1])];
+    bad |= hi | lo;
+    u.bytes[i] = static_cast<uint8_t>(hi << 4 | (lo & 0x0F));
   }
+  if (bad & 0xF0) return std::nullopt;
   return u;
 }
 

@@ -16,7 +16,10 @@ TEST(Uuid, ParsesAndFormats) {
 
 TEST(Uuid, RejectsMalformed) {
   for (const char* bad : {"", "not-a-uuid", "01890a5d-ac96-774b-bcce-b302099a805",
-                          "01890a5d_ac96_774b_bcce_b302099a8057", "01890a5d-ac96-774b-bcce-b302099a805g"}) {
+                          "01890a5d_ac96_774b_bcce_b302099a8057", "01890a5d-ac96-774b-bcce-b302099a805g",
+                          "g1890a5d-ac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a80 7",
+                          "01890a5dac96774bbcceb302099a805-", "01890a5dac96774bbcceb302099a80\xff" "7",
+                          "01890a5d-ac96-774b-bcce-b302099a8057-"}) {
     EXPECT_FALSE(Uuid::Parse(bad)) << bad;
   }
 }

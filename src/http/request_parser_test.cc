@@ -179,6 +179,12 @@ TEST(ParseBatchBody, RejectionTable) {
 
 TEST(MinifyJson, ValidatesAndMinifies) {
   EXPECT_EQ(*MinifyJson(" { \"a\" : [ 1 , \"x y\" ] } "), R"({"a":[1,"x y"]})");
+  // Already compact text comes back unchanged; spaces inside strings are kept either way.
+  EXPECT_EQ(*MinifyJson(R"({"a":[1,"x y"],"b":"c"})"), R"({"a":[1,"x y"],"b":"c"})");
+  EXPECT_EQ(*MinifyJson(R"({"name":"a\tb","n":-1.5e3,"ok":true})"),
+            R"({"name":"a\tb","n":-1.5e3,"ok":true})");
+  EXPECT_EQ(*MinifyJson("{\"long\":\"0123456789abcdef\",\n\"k\":1}"),
+            R"({"long":"0123456789abcdef","k":1})");
   EXPECT_EQ(MinifyJson("{").status().code(), kBad);
   EXPECT_EQ(MinifyJson("1 2").status().code(), kBad);
 }
