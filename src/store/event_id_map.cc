@@ -55,8 +55,8 @@ void EventIdMap::Prefetch(const Uuid& id) const {
 }
 
 void EventIdMap::Shard::Grow() {
-  std::vector<Slot> old = std::move(slots);
-  slots.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+  ZeroedTable<Slot> old = std::move(slots);
+  slots = ZeroedTable<Slot>(old.empty() ? 64 : old.size() * 2);
   const size_t mask = slots.size() - 1;
   for (const Slot& s : old) {
     if (s.lsn == 0) continue;

@@ -14,10 +14,10 @@
 #include <array>
 #include <cstdint>
 #include <optional>
-#include <vector>
 
 #include "core/types.h"
 #include "core/uuid.h"
+#include "store/zeroed_table.h"
 
 namespace annal::store {
 
@@ -35,10 +35,10 @@ class EventIdMap {
   static constexpr int kShardBits = 6;
   struct Slot {
     Uuid id;
-    uint64_t lsn = 0;  // 0 = empty (LSN 0 is never an event)
+    uint64_t lsn;  // 0 = empty (LSN 0 is never an event)
   };
   struct Shard {
-    std::vector<Slot> slots;  // size is 0 or a power of two
+    ZeroedTable<Slot> slots;  // size is 0 or a power of two
     size_t size = 0;
     void Grow();
   };
