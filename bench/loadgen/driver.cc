@@ -105,7 +105,6 @@ void EventLoop::Start(Client& c) {
   c.connection->Prepare(c.role, c.events);
   c.busy = true;
   ++busy_;
-  c.started = Clock::now();
   to_send_.push_back(&c);
 }
 
@@ -173,7 +172,12 @@ void EventLoop::Run() {
     // failure cannot recurse).
     while (!to_send_.empty()) {
       sending.swap(to_send_);
-      for (Client* c : sending) Drive(*c);
+      for (Client* c : sending) {
+        // The clock starts at the first send, not when the request was queued behind the
+        // other answers of the same epoll round (that wait is the driver's, not the system's).
+        c->started = Clock::now();
+        Drive(*c);
+      }
       sending.clear();
     }
     const auto now = Clock::now();
