@@ -178,8 +178,9 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
   // Sequence and index the batch. One timestamp for the whole batch, never below the last one,
   // keeps timestamps non-decreasing in LSN order even if the wall clock steps back.
   const TimestampMicros timestamp = std::max(NowMicros(), last_timestamp_);
-  const Lsn first = last_lsn_.next();
   Lsn lsn = last_lsn_;
+  std::vector<const Event*> stored_events;
+  stored_events.reserve(new_count);
   {
     // Readers wait while we hold index_mu_, so a large batch is indexed in slices and readers
     // get in between. That is safe: we hold seq_mu_ throughout, and readers ignore these
@@ -207,6 +208,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
       e.timestamp = timestamp;
       e.entity_version = p.version;
       const Event* stored = log_.Append(std::move(e));
+      stored_events.push_back(stored);
       p.stream->entity = indexes_.Add(*stored, p.stream->entity);
       p.stream->version = p.version;
       outcome.results[i] = AppendResult{stored->id, timestamp, lsn, p.version, false};
@@ -219,12 +221,9 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
   }
   last_lsn_ = lsn;
   last_timestamp_ = timestamp;
+  seq.unlock();
 
-  // Events are immutable once in the log, so encoding reads them without index_mu_.
-  wal::Batch batch;
-  for (Lsn l = first; l <= lsn; l = l.next()) batch.AddEvent(log_.At(l));
-
-  // Register before Submit so the completion cannot be missed; the batch's last LSN covers
+  // Register before submitting so the completion cannot be missed; the batch's last LSN covers
   // any duplicates in it too (their originals have smaller LSNs).
   visibility_.WaitFor(lsn, [this, new_count, done = std::move(done),
                             outcome = std::move(outcome)](Status st) mutable {
@@ -235,8 +234,15 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     }
     done(std::move(outcome));
   });
-  // Submitting under seq_mu_ makes WAL order == LSN order.
-  wal_->Submit(std::move(batch), [this, lsn](Status st) { OnBatchDurable(lsn, st); });
+  SubmitToWal(stored_events);
+}
+
+void EventStore::Impl::SubmitToWal(const std::vector<const Event*>& events) {
+  // Events are immutable once in the log and never move, so they are read without any lock.
+  wal::Batch batch;
+  for (const Event* e : events) batch.AddEvent(*e);
+  const Lsn last = batch.last_lsn();
+  submit_.Submit(std::move(batch), [this, last](Status st) { OnBatchDurable(last, st); });
 }
 
 void EventStore::Impl::OnBatchDurable(Lsn lsn, const Status& st) {

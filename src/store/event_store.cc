@@ -91,6 +91,7 @@ void EventStore::Impl::StartServing(std::unique_ptr<storage::Catalog> catalog,
                                     std::unique_ptr<wal::Wal> wal) {
   catalog_ = std::move(catalog);
   wal_ = std::move(wal);
+  submit_.Start(wal_.get(), last_lsn_.next());
   visibility_.Init(last_lsn_);  // everything recovered is durable, hence visible
   if (options_.checkpoint_interval.count() > 0)
     maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
@@ -100,10 +101,14 @@ Status EventStore::Impl::Close(bool final_checkpoint) {
   std::lock_guard close_lock(close_mu_);
   if (closed_) return close_status_;
   StopMaintenance();  // before anything else: a background checkpoint must not race the end
+  Lsn assigned_end;
   {
     std::lock_guard seq(seq_mu_);
-    closing_ = true;  // from here on AppendAsync rejects; nothing new reaches the WAL
+    closing_ = true;  // from here on AppendAsync rejects; no new LSNs are assigned
+    assigned_end = last_lsn_.next();
   }
+  // Appends that got their LSNs before closing_ may still be encoding their batches.
+  submit_.Drain(assigned_end);
   // The WAL syncs what is queued and completes every batch, which publishes (or, on error,
   // fails) the waiting appends.
   close_status_ = wal_->Close();

@@ -81,25 +81,26 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
       return done(st);
     }
   }
-  const Lsn first = last_lsn_.next();
   const Lsn last = events.back().sequence;
+  std::vector<const Event*> stored_events;
+  stored_events.reserve(events.size());
   {
     std::unique_lock index_lock(index_mu_);
     for (size_t i = 0; i < events.size(); ++i) {
       StreamState& stream = *streams[i];
       stream.version = events[i].entity_version;
       const Event* stored = log_.Append(std::move(events[i]));
+      stored_events.push_back(stored);
       stream.entity = indexes_.Add(*stored, stream.entity);
     }
   }
   last_lsn_ = last;
   last_timestamp_ = last_ts;
   epoch_ = epoch;
+  seq.unlock();
 
-  wal::Batch batch;
-  for (Lsn l = first; l <= last; l = l.next()) batch.AddEvent(log_.At(l));
   visibility_.WaitFor(last, std::move(done));
-  wal_->Submit(std::move(batch), [this, last](Status st) { OnBatchDurable(last, st); });
+  SubmitToWal(stored_events);
 }
 
 Lsn EventStore::Impl::last_lsn() {

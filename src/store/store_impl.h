@@ -2,9 +2,10 @@
 //
 // Locks, in the only order they may be taken:
 //   1. seq_mu_       (std::mutex)  the sequencing lock. Held by an appender for the whole
-//                    check-assign-index-submit step, so LSN order == WAL submit order and OCC /
-//                    idempotency checks see every earlier (even pending) event. Also guards
-//                    streams_, last_lsn_, last_timestamp_, closing_.
+//                    check-assign-index step, so OCC / idempotency checks see every earlier
+//                    (even pending) event. The appender then encodes its WAL batch without it;
+//                    submit_ hands the batches to the WAL in the LSN order decided here. Also
+//                    guards streams_, last_lsn_, last_timestamp_, closing_.
 //   2. index_mu_     (writer-preferring rwlock) guards log_ and indexes_. Appenders take it
 //                    exclusively only to insert an already-checked batch; readers take it
 //                    shared. Appenders holding seq_mu_ may *read* log_/indexes_ without it,
@@ -34,6 +35,7 @@
 #include "store/event_log.h"
 #include "store/event_store.h"
 #include "store/indexes.h"
+#include "store/ordered_submit.h"
 #include "store/shared_mutex.h"
 #include "store/visibility.h"
 #include "storage/catalog.h"
@@ -126,6 +128,10 @@ class EventStore::Impl {
 
   const StoreOptions options_;
   std::unique_ptr<wal::Wal> wal_;  // set once by StartServing, reset only by Close
+  OrderedSubmit submit_;           // every batch reaches wal_ through here
+  // Encodes the events (contiguous LSNs, immutable in log_) and submits them through submit_.
+  // Called after seq_mu_ was released, for every LSN range assigned under it.
+  void SubmitToWal(const std::vector<const Event*>& events);
 
   std::mutex seq_mu_;
   StreamTable streams_;             // guarded by seq_mu_
