@@ -44,6 +44,7 @@
 
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "core/thread_name.h"
 
 namespace annal::http {
 
@@ -433,6 +434,7 @@ void Server::Impl::Run() {
   const size_t n = ThreadCount();
   for (size_t i = 0; i < n; ++i) {
     ingest_threads_.emplace_back([this] {
+      NameThisThread("annal-ingest");
       // Nice 5 (about a third of a normal thread's CPU share when both want the CPU). Linux
       // applies nice per thread; failure only loses the preference.
       if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5) != 0)
@@ -441,7 +443,10 @@ void Server::Impl::Run() {
     });
   }
   threads_.reserve(n);
-  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { RunLogging(ioc_); });
+  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] {
+      NameThisThread("annal-http");
+      RunLogging(ioc_);
+    });
 }
 
 void Server::Impl::Accept() {

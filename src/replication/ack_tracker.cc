@@ -1,4 +1,5 @@
 #include "replication/ack_tracker.h"
+#include "core/thread_name.h"
 
 #include <algorithm>
 
@@ -15,7 +16,12 @@ const char* AckModeName(AckMode mode) {
 
 AckTracker::AckTracker(AckPolicy policy, std::function<void(Lsn)> publish)
     : policy_(policy), publish_(std::move(publish)) {
-  if (gates()) timer_ = std::thread([this] { TimerLoop(); });
+  if (gates()) {
+    timer_ = std::thread([this] {
+      NameThisThread("annal-ack-timer");
+      TimerLoop();
+    });
+  }
 }
 
 AckTracker::~AckTracker() { Stop(); }

@@ -19,6 +19,7 @@
 #include "replication/socket.h"
 #include "replication/wal_entry.h"
 #include "store/event_store.h"
+#include "core/thread_name.h"
 
 namespace annal::replication {
 
@@ -90,7 +91,12 @@ class FollowerClient::Impl {
     status_.leader = options_.leader_host + ":" + std::to_string(options_.leader_port);
   }
 
-  void Start() { thread_ = std::thread([this] { Loop(); }); }
+  void Start() {
+    thread_ = std::thread([this] {
+      NameThisThread("annal-follow");
+      Loop();
+    });
+  }
 
   void Stop() {
     {
@@ -236,7 +242,10 @@ Status FollowerClient::Impl::Session(Connection& conn) {
                sub.last_offset.value(), sub.epoch->value());
 
   std::atomic<bool> session_done{false};
-  std::thread acker([&] { AckLoop(conn, session_done, sub.last_offset); });
+  std::thread acker([&] {
+    NameThisThread("annal-follow-ack");
+    AckLoop(conn, session_done, sub.last_offset);
+  });
   struct StopAcker {
     std::atomic<bool>& done;
     Impl& self;

@@ -16,6 +16,7 @@
 #include "replication/wal_entry.h"
 #include "store/event_store.h"
 #include "wal/reader.h"
+#include "core/thread_name.h"
 
 namespace annal::replication {
 namespace {
@@ -39,7 +40,12 @@ class Session {
     status_.state = "subscribing";
   }
 
-  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Start() {
+    thread_ = std::thread([this] {
+      NameThisThread("annal-ship");
+      Run();
+    });
+  }
   void Stop() {
     stopping_ = true;
     conn_->Shutdown();
@@ -83,7 +89,12 @@ class ReplicationServer::Impl {
       : options_(std::move(options)), store_(std::move(store)), acks_(acks),
         listener_(std::move(listener)) {}
 
-  void Start() { accept_thread_ = std::thread([this] { AcceptLoop(); }); }
+  void Start() {
+    accept_thread_ = std::thread([this] {
+      NameThisThread("annal-repl-acc");
+      AcceptLoop();
+    });
+  }
 
   void Stop() {
     {
@@ -250,7 +261,10 @@ Status Session::Serve() {
                conn_->peer(), sub.last_offset.value());
   tracker_id_ = server_.acks_.AddFollower(status_.name);
   server_.acks_.OnAck(tracker_id_, sub.last_offset);
-  std::thread acks([this] { ReadAcks(); });
+  std::thread acks([this] {
+    NameThisThread("annal-ship-ack");
+    ReadAcks();
+  });
   struct JoinAcks {
     std::thread& t;
     Connection& c;

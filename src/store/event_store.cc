@@ -12,6 +12,7 @@
 #include "core/event_codec.h"
 #include "storage/file_check.h"
 #include "store/store_impl.h"
+#include "core/thread_name.h"
 
 namespace annal::store {
 
@@ -94,7 +95,10 @@ void EventStore::Impl::StartServing(std::unique_ptr<storage::Catalog> catalog,
   submit_.Start(wal_.get(), last_lsn_.next());
   visibility_.Init(last_lsn_);  // everything recovered is durable, hence visible
   if (options_.checkpoint_interval.count() > 0)
-    maintenance_thread_ = std::thread([this] { MaintenanceLoop(); });
+    maintenance_thread_ = std::thread([this] {
+      NameThisThread("annal-maintain");
+      MaintenanceLoop();
+    });
 }
 
 Status EventStore::Impl::Close(bool final_checkpoint) {

@@ -1,4 +1,5 @@
 #include "wal/spare_segment.h"
+#include "core/thread_name.h"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -30,7 +31,10 @@ void SpareSegment::Request() {
   if (state_ != State::kNone) return;
   state_ = State::kRequested;
   if (!thread_.joinable()) {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      NameThisThread("annal-wal-spare");
+      Run();
+    });
   } else {
     cv_.notify_one();
   }

@@ -8,6 +8,7 @@
 
 #include "wal/record.h"
 #include "wal/segment.h"
+#include "core/thread_name.h"
 
 namespace annal::wal {
 namespace {
@@ -46,7 +47,12 @@ Wal::Impl::Impl(WalOptions options, RecoveredLog log)
 
 Wal::Impl::~Impl() { ANNAL_CHECK(!thread_.joinable()); }
 
-void Wal::Impl::Start() { thread_ = std::thread([this] { Run(); }); }
+void Wal::Impl::Start() {
+  thread_ = std::thread([this] {
+    NameThisThread("annal-wal");
+    Run();
+  });
+}
 
 void Wal::Impl::Submit(Batch batch, DoneFn done) {
   ANNAL_CHECK_MSG(!batch.empty(), "Wal::Submit: empty batch");
