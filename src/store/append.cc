@@ -235,6 +235,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     done(std::move(outcome));
   });
   SubmitToWal(stored_events);
+  log_.PrepareNextChunk();
 }
 
 void EventStore::Impl::SubmitToWal(const std::vector<const Event*>& events) {

@@ -1,22 +1,51 @@
 #include "store/event_log.h"
 
+#include <memory>
+#include <new>
 #include <utility>
 
 #include "core/status.h"
 
 namespace annal::store {
 
+EventLog::Chunk::Chunk() : events(static_cast<Event*>(::operator new(kChunkBytes))) {}
+
+EventLog::Chunk::~Chunk() {
+  std::destroy_n(events, size);
+  ::operator delete(events);
+}
+
 const Event* EventLog::Append(Event e) {
   ANNAL_CHECK(e.sequence == next_lsn());
   if (size_ % kChunkEvents == 0) {
-    auto chunk = std::make_unique<std::vector<Event>>();
-    chunk->reserve(kChunkEvents);  // never grows past this, so addresses stay stable
+    std::unique_ptr<Chunk> chunk;
+    if (spare_ready_.load(std::memory_order_acquire)) {
+      std::lock_guard lock(spare_mu_);
+      chunk = std::move(spare_);
+      spare_ready_.store(false, std::memory_order_release);
+    }
+    if (!chunk) chunk = std::make_unique<Chunk>();
     chunks_.push_back(std::move(chunk));
   }
-  auto& chunk = *chunks_.back();
-  chunk.push_back(std::move(e));
+  Chunk& chunk = *chunks_.back();
+  Event* stored = new (&chunk.events[chunk.size]) Event(std::move(e));
+  ++chunk.size;
   ++size_;
-  return &chunk.back();
+  return stored;
+}
+
+void EventLog::PrepareNextChunk() {
+  if (spare_ready_.load(std::memory_order_acquire) || preparing_.exchange(true)) return;
+  auto chunk = std::make_unique<Chunk>();
+  // Raw storage, no objects in it yet: writing a byte per page only faults the pages in.
+  auto* bytes = reinterpret_cast<volatile unsigned char*>(chunk->events);
+  for (size_t off = 0; off < kChunkBytes; off += 4096) bytes[off] = 0;
+  {
+    std::lock_guard lock(spare_mu_);
+    spare_ = std::move(chunk);
+    spare_ready_.store(true, std::memory_order_release);
+  }
+  preparing_.store(false, std::memory_order_release);
 }
 
 namespace {

@@ -101,6 +101,7 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
 
   visibility_.WaitFor(last, std::move(done));
   SubmitToWal(stored_events);
+  log_.PrepareNextChunk();
 }
 
 Lsn EventStore::Impl::last_lsn() {

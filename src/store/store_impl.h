@@ -151,7 +151,7 @@ class EventStore::Impl {
   std::atomic<bool> gate_{false};       // visibility waits for Publish (semi-sync/sync leader)
 
   mutable WriterPreferringSharedMutex index_mu_;
-  EventLog log_;                    // guarded by index_mu_ (see above)
+  EventLog log_;                    // guarded by index_mu_ (see above), but for PrepareNextChunk
   Indexes indexes_;                 // guarded by index_mu_ (see above)
 
   VisibilityTracker visibility_;
