@@ -223,18 +223,22 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
   last_timestamp_ = timestamp;
   seq.unlock();
 
-  // Register before submitting so the completion cannot be missed; the batch's last LSN covers
-  // any duplicates in it too (their originals have smaller LSNs).
-  visibility_.WaitFor(lsn, [this, new_count, done = std::move(done),
-                            outcome = std::move(outcome)](Status st) mutable {
-    if (st.ok()) {
-      total_ingested_.fetch_add(new_count, std::memory_order_relaxed);
-    } else {
-      outcome = Failure(std::move(st));
-    }
-    done(std::move(outcome));
-  });
-  SubmitToWal(stored_events);
+  // These LSNs are taken: they must reach the WAL, or nothing after them could ever become
+  // durable. So nothing from here on may fail quietly; an exception ends the process.
+  [&]() noexcept {
+    // Register before submitting so the completion cannot be missed; the batch's last LSN
+    // covers any duplicates in it too (their originals have smaller LSNs).
+    visibility_.WaitFor(lsn, [this, new_count, done = std::move(done),
+                              outcome = std::move(outcome)](Status st) mutable {
+      if (st.ok()) {
+        total_ingested_.fetch_add(new_count, std::memory_order_relaxed);
+      } else {
+        outcome = Failure(std::move(st));
+      }
+      done(std::move(outcome));
+    });
+    SubmitToWal(stored_events);
+  }();
   log_.PrepareNextChunk();
 }
 

@@ -36,7 +36,14 @@ const Event* EventLog::Append(Event e) {
 
 void EventLog::PrepareNextChunk() {
   if (spare_ready_.load(std::memory_order_acquire) || preparing_.exchange(true)) return;
-  auto chunk = std::make_unique<Chunk>();
+  std::unique_ptr<Chunk> chunk;
+  try {
+    chunk = std::make_unique<Chunk>();
+  } catch (const std::bad_alloc&) {
+    // Only the head start is lost: Append allocates the chunk itself (and fails loudly there).
+    preparing_.store(false, std::memory_order_release);
+    return;
+  }
   // Raw storage, no objects in it yet: writing a byte per page only faults the pages in.
   auto* bytes = reinterpret_cast<volatile unsigned char*>(chunk->events);
   for (size_t off = 0; off < kChunkBytes; off += 4096) bytes[off] = 0;

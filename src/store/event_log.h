@@ -35,6 +35,7 @@ class EventLog {
   // Append that opens a chunk runs under the store's locks, and first touches of fresh memory
   // are page faults (a few µs each on a VM, ~200 per chunk) that every other appender and
   // reader would wait for. Thread-safe, also against Append; call it without the store's locks.
+  // Out of memory, it does nothing.
   void PrepareNextChunk();
 
   Lsn first_lsn() const { return first_; }

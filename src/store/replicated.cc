@@ -99,8 +99,11 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
   epoch_ = epoch;
   seq.unlock();
 
-  visibility_.WaitFor(last, std::move(done));
-  SubmitToWal(stored_events);
+  // As in AppendAsync: these LSNs must reach the WAL; an exception here ends the process.
+  [&]() noexcept {
+    visibility_.WaitFor(last, std::move(done));
+    SubmitToWal(stored_events);
+  }();
   log_.PrepareNextChunk();
 }
 
