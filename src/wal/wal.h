@@ -1,8 +1,9 @@
 // The write-ahead log: segment files under <data>/wal, one writer thread with group commit.
 // Record and segment layout: docs/format/wal.md.
 //
-// Ordering contract: the caller assigns LSNs and calls Submit() in LSN order (the store does it
-// under its sequencing lock), so the bytes on disk are in LSN order with no gaps. A Submit() is
+// Ordering contract: the caller assigns LSNs and calls Submit() in LSN order (the store assigns
+// them under its sequencing lock and submits through store::OrderedSubmit), so the bytes on
+// disk are in LSN order with no gaps. A Submit() is
 // one atomic batch: after a crash either all of its records are recovered or none is.
 #pragma once
 
