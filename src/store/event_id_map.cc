@@ -1,6 +1,7 @@
 #include "store/event_id_map.h"
 
 #include "core/status.h"
+#include "store/shard_growth.h"
 
 namespace annal::store {
 
@@ -19,9 +20,11 @@ uint64_t EventIdMap::Hash(const Uuid& id) {
 bool EventIdMap::Insert(const Uuid& id, Lsn lsn) {
   ANNAL_CHECK(lsn.value() != 0);
   const uint64_t h = Hash(id);
-  Shard& shard = ShardFor(h);
-  // Keep the load factor <= 1/2 so probe sequences stay short.
-  if ((shard.size + 1) * 2 > shard.slots.size()) shard.Grow();
+  const size_t shard_index = h >> (64 - kShardBits);
+  Shard& shard = shards_[shard_index];
+  // A load factor of at most 1/2 to 5/8 keeps probe sequences short (shard_growth.h).
+  if (shard.size + 1 > ShardGrowthLimit(shard.slots.size(), shard_index, shards_.size()))
+    shard.Grow();
   const size_t mask = shard.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = shard.slots[i];

@@ -43,7 +43,6 @@ class EventIdMap {
     void Grow();
   };
   static uint64_t Hash(const Uuid& id);
-  Shard& ShardFor(uint64_t h) { return shards_[h >> (64 - kShardBits)]; }
   const Shard& ShardFor(uint64_t h) const { return shards_[h >> (64 - kShardBits)]; }
 
   std::array<Shard, size_t{1} << kShardBits> shards_;

@@ -1,6 +1,7 @@
 #include "store/indexes.h"
 
 #include "core/status.h"
+#include "store/shard_growth.h"
 
 namespace annal::store {
 
@@ -50,9 +51,11 @@ StreamState& StreamTable::FindOrCreate(std::string_view tenant_id, std::string_v
   scratch_key_.append(entity_id);
   // The shard comes from the top bits, the slot from the low bits.
   const uint64_t hash = std::hash<std::string_view>()(scratch_key_) * 0x9E3779B97F4A7C15ULL;
-  Shard& shard = shards_[hash >> (64 - kShardBits)];
-  // Keep the load factor <= 1/2 so probe sequences stay short.
-  if ((shard.size + 1) * 2 > shard.slots.size()) shard.Grow();
+  const size_t shard_index = hash >> (64 - kShardBits);
+  Shard& shard = shards_[shard_index];
+  // A load factor of at most 1/2 to 5/8 keeps probe sequences short (shard_growth.h).
+  if (shard.size + 1 > ShardGrowthLimit(shard.slots.size(), shard_index, shards_.size()))
+    shard.Grow();
   const size_t mask = shard.slots.size() - 1;
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     Slot& slot = shard.slots[i];
