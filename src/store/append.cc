@@ -181,12 +181,21 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
   Lsn lsn = last_lsn_;
   std::vector<const Event*> stored_events;
   stored_events.reserve(new_count);
+  // Rehash what the new ids outgrow now, while readers still use the old tables: a rehash of
+  // a big shard takes milliseconds, and under index_mu_ every reader would wait for it.
+  std::vector<Uuid> new_ids;
+  new_ids.reserve(new_count);
+  for (size_t i = 0; i < n; ++i) {
+    if (plan[i].kind == PlannedEvent::Kind::kNew) new_ids.push_back(*events[i].event_id);
+  }
+  EventIdMap::Growth id_growth = indexes_.PrepareIdGrowth(new_ids);
   {
     // Readers wait while we hold index_mu_, so a large batch is indexed in slices and readers
     // get in between. That is safe: we hold seq_mu_ throughout, and readers ignore these
     // events until the batch is durable and visible.
     constexpr size_t kIndexSlice = 64;
     std::unique_lock index_lock(index_mu_);
+    indexes_.CommitIdGrowth(std::move(id_growth));
     for (size_t i = 0; i < n; ++i) {
       if (i > 0 && i % kIndexSlice == 0) {
         index_lock.unlock();

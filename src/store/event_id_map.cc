@@ -57,15 +57,42 @@ void EventIdMap::Prefetch(const Uuid& id) const {
   if (!shard.slots.empty()) __builtin_prefetch(&shard.slots[h & (shard.slots.size() - 1)]);
 }
 
-void EventIdMap::Shard::Grow() {
-  ZeroedTable<Slot> old = std::move(slots);
-  slots = ZeroedTable<Slot>(old.empty() ? 64 : old.size() * 2);
-  const size_t mask = slots.size() - 1;
-  for (const Slot& s : old) {
+void EventIdMap::Shard::Grow() { slots = Rehashed(slots.empty() ? 64 : slots.size() * 2); }
+
+ZeroedTable<EventIdMap::Slot> EventIdMap::Shard::Rehashed(size_t slot_count) const {
+  ZeroedTable<Slot> table(slot_count);
+  const size_t mask = slot_count - 1;
+  for (const Slot& s : slots) {
     if (s.lsn == 0) continue;
     size_t i = Hash(s.id) & mask;
-    while (slots[i].lsn != 0) i = (i + 1) & mask;
-    slots[i] = s;
+    while (table[i].lsn != 0) i = (i + 1) & mask;
+    table[i] = s;
+  }
+  return table;
+}
+
+EventIdMap::Growth EventIdMap::PrepareGrowth(std::span<const Uuid> ids) const {
+  std::array<size_t, size_t{1} << kShardBits> adding{};
+  for (const Uuid& id : ids) ++adding[Hash(id) >> (64 - kShardBits)];
+  Growth growth;
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    if (adding[i] == 0) continue;
+    const Shard& shard = shards_[i];
+    size_t slot_count = shard.slots.size();
+    while (shard.size + adding[i] > ShardGrowthLimit(slot_count, i, shards_.size()))
+      slot_count = slot_count == 0 ? 64 : slot_count * 2;
+    if (slot_count != shard.slots.size())
+      growth.tables_.push_back({i, shard.size, shard.Rehashed(slot_count)});
+  }
+  return growth;
+}
+
+void EventIdMap::CommitGrowth(Growth growth) {
+  for (Growth::Table& t : growth.tables_) {
+    Shard& shard = shards_[t.shard];
+    ANNAL_CHECK_MSG(shard.size == t.entries, "EventIdMap: the map changed between PrepareGrowth "
+                                             "and CommitGrowth");
+    shard.slots = std::move(t.slots);
   }
 }
 

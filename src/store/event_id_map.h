@@ -14,6 +14,8 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "core/types.h"
 #include "core/uuid.h"
@@ -31,6 +33,20 @@ class EventIdMap {
   void Prefetch(const Uuid& id) const;
   size_t size() const { return size_; }
 
+  // Growing ahead of inserts, in two steps, so that the rehash does not run under the lock
+  // readers wait for: PrepareGrowth only reads the map (it may run while readers use it, but
+  // not beside an Insert) and builds, for every shard that inserting `ids` would push past its
+  // limit, the grown table; CommitGrowth swaps them in, O(1) per shard. Insert still grows a
+  // shard itself when nothing was prepared.
+  class Growth {
+   private:
+    friend class EventIdMap;
+    struct Table;
+    std::vector<Table> tables_;
+  };
+  Growth PrepareGrowth(std::span<const Uuid> ids) const;
+  void CommitGrowth(Growth growth);
+
  private:
   static constexpr int kShardBits = 6;
   struct Slot {
@@ -41,12 +57,20 @@ class EventIdMap {
     ZeroedTable<Slot> slots;  // size is 0 or a power of two
     size_t size = 0;
     void Grow();
+    // A copy of this shard's entries in a table of `slot_count` slots.
+    ZeroedTable<Slot> Rehashed(size_t slot_count) const;
   };
   static uint64_t Hash(const Uuid& id);
   const Shard& ShardFor(uint64_t h) const { return shards_[h >> (64 - kShardBits)]; }
 
   std::array<Shard, size_t{1} << kShardBits> shards_;
   size_t size_ = 0;
+};
+
+struct EventIdMap::Growth::Table {
+  size_t shard;
+  size_t entries;  // the shard's size when it was rehashed (checked on commit)
+  ZeroedTable<Slot> slots;
 };
 
 }  // namespace annal::store

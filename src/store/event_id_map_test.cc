@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <vector>
 
 namespace annal::store {
@@ -24,6 +25,31 @@ TEST(EventIdMapTest, InsertFindAcrossGrowth) {
   EXPECT_FALSE(map.Insert(ids[42], Lsn(9999)));  // existing ids are not overwritten
   EXPECT_EQ(map.Find(ids[42]), Lsn(43));
   EXPECT_FALSE(map.Find(Uuid::NewV7()));
+}
+
+// Growth prepared ahead (as the store does outside the index lock) keeps every id findable,
+// before and after it is committed, across several doublings at once.
+TEST(EventIdMapTest, PreparedGrowthKeepsEveryId) {
+  EventIdMap map;
+  std::vector<Uuid> ids;
+  for (int i = 0; i < 20000; ++i) ids.push_back(Uuid::NewV7());
+  for (size_t i = 0; i < 1000; ++i) ASSERT_TRUE(map.Insert(ids[i], Lsn(i + 1)));
+
+  const std::span<const Uuid> more(ids.data() + 1000, ids.size() - 1000);
+  EventIdMap::Growth growth = map.PrepareGrowth(more);
+  for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));  // old tables
+  map.CommitGrowth(std::move(growth));
+  for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));  // new tables
+  for (size_t i = 1000; i < ids.size(); ++i) {
+    ASSERT_FALSE(map.Find(ids[i]));
+    ASSERT_TRUE(map.Insert(ids[i], Lsn(i + 1)));
+  }
+  EXPECT_EQ(map.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));
+  EXPECT_FALSE(map.Insert(ids[7], Lsn(99999)));
+  // Nothing to grow for ids that fit: committing an empty growth changes nothing.
+  map.CommitGrowth(map.PrepareGrowth(std::span<const Uuid>(ids.data(), 1)));
+  EXPECT_EQ(map.Find(ids[19999]), Lsn(20000));
 }
 
 }  // namespace

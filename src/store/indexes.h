@@ -64,6 +64,12 @@ class Indexes {
   // The LSN of the event with this id, pending or visible.
   std::optional<Lsn> FindEventId(const Uuid& id) const;
   void PrefetchEventId(const Uuid& id) const { ids_.Prefetch(id); }
+  // EventIdMap::PrepareGrowth / CommitGrowth: PrepareIdGrowth needs only the sequencing lock
+  // (no Add may run beside it), CommitIdGrowth the index lock as well.
+  EventIdMap::Growth PrepareIdGrowth(std::span<const Uuid> ids) const {
+    return ids_.PrepareGrowth(ids);
+  }
+  void CommitIdGrowth(EventIdMap::Growth growth) { ids_.CommitGrowth(std::move(growth)); }
 
   const EntityMap& entities() const { return entities_; }
   const EventTypeMap& event_types() const { return event_types_; }

@@ -84,8 +84,13 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
   const Lsn last = events.back().sequence;
   std::vector<const Event*> stored_events;
   stored_events.reserve(events.size());
+  std::vector<Uuid> new_ids;  // as in AppendAsync: rehash before taking index_mu_
+  new_ids.reserve(events.size());
+  for (const Event& e : events) new_ids.push_back(e.id);
+  EventIdMap::Growth id_growth = indexes_.PrepareIdGrowth(new_ids);
   {
     std::unique_lock index_lock(index_mu_);
+    indexes_.CommitIdGrowth(std::move(id_growth));
     for (size_t i = 0; i < events.size(); ++i) {
       StreamState& stream = *streams[i];
       stream.version = events[i].entity_version;
