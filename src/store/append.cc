@@ -195,7 +195,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     // events until the batch is durable and visible.
     constexpr size_t kIndexSlice = 64;
     std::unique_lock index_lock(index_mu_);
-    indexes_.CommitIdGrowth(std::move(id_growth));
+    indexes_.CommitIdGrowth(id_growth);
     for (size_t i = 0; i < n; ++i) {
       if (i > 0 && i % kIndexSlice == 0) {
         index_lock.unlock();
@@ -249,6 +249,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     SubmitToWal(stored_events);
   }();
   log_.PrepareNextChunk();
+  indexes_.FillSpareIdTables();
 }
 
 void EventStore::Impl::SubmitToWal(const std::vector<const Event*>& events) {

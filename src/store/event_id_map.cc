@@ -1,9 +1,18 @@
 #include "store/event_id_map.h"
 
+#include <new>
+#include <utility>
+
 #include "core/status.h"
 #include "store/shard_growth.h"
 
 namespace annal::store {
+namespace {
+
+// Smaller tables are cheap to fault in where they are needed.
+constexpr size_t kSpareTableBytes = size_t{256} << 10;
+
+}  // namespace
 
 uint64_t EventIdMap::Hash(const Uuid& id) {
   // Client ids can be anything (sequential, crafted), so mix every bit into both the top bits
@@ -23,8 +32,8 @@ bool EventIdMap::Insert(const Uuid& id, Lsn lsn) {
   const size_t shard_index = h >> (64 - kShardBits);
   Shard& shard = shards_[shard_index];
   // A load factor of at most 1/2 to 5/8 keeps probe sequences short (shard_growth.h).
-  if (shard.size + 1 > ShardGrowthLimit(shard.slots.size(), shard_index, shards_.size()))
-    shard.Grow();
+  const size_t limit = ShardGrowthLimit(shard.slots.size(), shard_index, shards_.size());
+  if (shard.size + 1 > limit) Grow(shard_index);
   const size_t mask = shard.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = shard.slots[i];
@@ -33,6 +42,15 @@ bool EventIdMap::Insert(const Uuid& id, Lsn lsn) {
       s.lsn = lsn.value();
       ++shard.size;
       ++size_;
+      // Past 7/8 of its limit, ask for the next table (once per size; see FillSpareTables).
+      const size_t next = shard.slots.size() * 2;
+      if (shard.size * 8 > limit * 7 && shard.asked_for != next &&
+          next * sizeof(Slot) >= kSpareTableBytes) {
+        shard.asked_for = next;
+        std::lock_guard lock(spares_mu_);
+        std::erase_if(wanted_, [&](const Spare& w) { return w.shard == shard_index; });
+        wanted_.push_back({shard_index, next, {}});
+      }
       return true;
     }
     if (s.id == id) return false;
@@ -57,11 +75,13 @@ void EventIdMap::Prefetch(const Uuid& id) const {
   if (!shard.slots.empty()) __builtin_prefetch(&shard.slots[h & (shard.slots.size() - 1)]);
 }
 
-void EventIdMap::Shard::Grow() { slots = Rehashed(slots.empty() ? 64 : slots.size() * 2); }
+void EventIdMap::Grow(size_t shard) {
+  Shard& s = shards_[shard];
+  s.slots = s.Rehashed(NewTable(shard, s.slots.empty() ? 64 : s.slots.size() * 2));
+}
 
-ZeroedTable<EventIdMap::Slot> EventIdMap::Shard::Rehashed(size_t slot_count) const {
-  ZeroedTable<Slot> table(slot_count);
-  const size_t mask = slot_count - 1;
+ZeroedTable<EventIdMap::Slot> EventIdMap::Shard::Rehashed(ZeroedTable<Slot> table) const {
+  const size_t mask = table.size() - 1;
   for (const Slot& s : slots) {
     if (s.lsn == 0) continue;
     size_t i = Hash(s.id) & mask;
@@ -69,6 +89,42 @@ ZeroedTable<EventIdMap::Slot> EventIdMap::Shard::Rehashed(size_t slot_count) con
     table[i] = s;
   }
   return table;
+}
+
+ZeroedTable<EventIdMap::Slot> EventIdMap::NewTable(size_t shard, size_t slot_count) const {
+  {
+    std::lock_guard lock(spares_mu_);
+    for (auto it = ready_.begin(); it != ready_.end(); ++it) {
+      if (it->shard != shard) continue;
+      // A shard grows only once per size, so any other spare of it is stale.
+      ZeroedTable<Slot> table = std::move(it->table);
+      const bool fits = it->slot_count == slot_count;
+      ready_.erase(it);
+      if (fits) return table;
+      break;
+    }
+  }
+  return ZeroedTable<Slot>(slot_count);
+}
+
+void EventIdMap::FillSpareTables() {
+  for (;;) {
+    Spare spare{};
+    {
+      std::lock_guard lock(spares_mu_);
+      if (wanted_.empty()) return;
+      spare = std::move(wanted_.back());
+      wanted_.pop_back();
+    }
+    try {
+      spare.table = ZeroedTable<Slot>(spare.slot_count);
+    } catch (const std::bad_alloc&) {
+      return;  // only the head start is lost: the rehash allocates (and fails loudly) itself
+    }
+    spare.table.FaultIn();
+    std::lock_guard lock(spares_mu_);
+    ready_.push_back(std::move(spare));
+  }
 }
 
 EventIdMap::Growth EventIdMap::PrepareGrowth(std::span<const Uuid> ids) const {
@@ -82,17 +138,17 @@ EventIdMap::Growth EventIdMap::PrepareGrowth(std::span<const Uuid> ids) const {
     while (shard.size + adding[i] > ShardGrowthLimit(slot_count, i, shards_.size()))
       slot_count = slot_count == 0 ? 64 : slot_count * 2;
     if (slot_count != shard.slots.size())
-      growth.tables_.push_back({i, shard.size, shard.Rehashed(slot_count)});
+      growth.tables_.push_back({i, shard.size, shard.Rehashed(NewTable(i, slot_count))});
   }
   return growth;
 }
 
-void EventIdMap::CommitGrowth(Growth growth) {
+void EventIdMap::CommitGrowth(Growth& growth) {
   for (Growth::Table& t : growth.tables_) {
     Shard& shard = shards_[t.shard];
     ANNAL_CHECK_MSG(shard.size == t.entries, "EventIdMap: the map changed between PrepareGrowth "
                                              "and CommitGrowth");
-    shard.slots = std::move(t.slots);
+    std::swap(shard.slots, t.slots);  // the old table is freed with `growth`
   }
 }
 

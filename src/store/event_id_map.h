@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <vector>
@@ -36,8 +37,9 @@ class EventIdMap {
   // Growing ahead of inserts, in two steps, so that the rehash does not run under the lock
   // readers wait for: PrepareGrowth only reads the map (it may run while readers use it, but
   // not beside an Insert) and builds, for every shard that inserting `ids` would push past its
-  // limit, the grown table; CommitGrowth swaps them in, O(1) per shard. Insert still grows a
-  // shard itself when nothing was prepared.
+  // limit, the grown table; CommitGrowth swaps them in, O(1) per shard, and leaves the old
+  // tables in `growth`, to be freed after the caller's locks are released. Insert still grows
+  // a shard itself when nothing was prepared.
   class Growth {
    private:
     friend class EventIdMap;
@@ -45,7 +47,14 @@ class EventIdMap {
     std::vector<Table> tables_;
   };
   Growth PrepareGrowth(std::span<const Uuid> ids) const;
-  void CommitGrowth(Growth growth);
+  void CommitGrowth(Growth& growth);
+
+  // A grown table is fresh memory, and faulting it in (zeroing 2 MiB pages) was most of a
+  // rehash's time, all of it under the store's sequencing lock. So a shard nearing its limit
+  // asks for its next table, and FillSpareTables, called by appenders after they released the
+  // store's locks, allocates and faults those in; the rehash then takes one ready-made.
+  // Thread-safe (own mutex), also against every other member.
+  void FillSpareTables();
 
  private:
   static constexpr int kShardBits = 6;
@@ -56,15 +65,26 @@ class EventIdMap {
   struct Shard {
     ZeroedTable<Slot> slots;  // size is 0 or a power of two
     size_t size = 0;
-    void Grow();
-    // A copy of this shard's entries in a table of `slot_count` slots.
-    ZeroedTable<Slot> Rehashed(size_t slot_count) const;
+    size_t asked_for = 0;     // slot count of the spare table last asked for
+    // This shard's entries moved into `table` (empty, a power of two, large enough).
+    ZeroedTable<Slot> Rehashed(ZeroedTable<Slot> table) const;
   };
+  struct Spare {
+    size_t shard;
+    size_t slot_count;
+    ZeroedTable<Slot> table;  // empty until FillSpareTables made it
+  };
+  // A table of `slot_count` slots for shard `shard`: a spare if one is ready, else a new one.
+  ZeroedTable<Slot> NewTable(size_t shard, size_t slot_count) const;
+  void Grow(size_t shard);
   static uint64_t Hash(const Uuid& id);
   const Shard& ShardFor(uint64_t h) const { return shards_[h >> (64 - kShardBits)]; }
 
   std::array<Shard, size_t{1} << kShardBits> shards_;
   size_t size_ = 0;
+  mutable std::mutex spares_mu_;
+  mutable std::vector<Spare> wanted_;  // guarded by spares_mu_: asked for, not made yet
+  mutable std::vector<Spare> ready_;   // guarded by spares_mu_: made, faulted in
 };
 
 struct EventIdMap::Growth::Table {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <span>
+#include <thread>
 #include <vector>
 
 namespace annal::store {
@@ -38,7 +40,7 @@ TEST(EventIdMapTest, PreparedGrowthKeepsEveryId) {
   const std::span<const Uuid> more(ids.data() + 1000, ids.size() - 1000);
   EventIdMap::Growth growth = map.PrepareGrowth(more);
   for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));  // old tables
-  map.CommitGrowth(std::move(growth));
+  map.CommitGrowth(growth);
   for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));  // new tables
   for (size_t i = 1000; i < ids.size(); ++i) {
     ASSERT_FALSE(map.Find(ids[i]));
@@ -48,8 +50,31 @@ TEST(EventIdMapTest, PreparedGrowthKeepsEveryId) {
   for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));
   EXPECT_FALSE(map.Insert(ids[7], Lsn(99999)));
   // Nothing to grow for ids that fit: committing an empty growth changes nothing.
-  map.CommitGrowth(map.PrepareGrowth(std::span<const Uuid>(ids.data(), 1)));
+  EventIdMap::Growth none = map.PrepareGrowth(std::span<const Uuid>(ids.data(), 1));
+  map.CommitGrowth(none);
   EXPECT_EQ(map.Find(ids[19999]), Lsn(20000));
+}
+
+// Spare tables are made by another thread while ids go in (as appenders do once they released
+// the store's locks); every id stays findable.
+TEST(EventIdMapTest, SpareTablesFilledConcurrently) {
+  EventIdMap map;
+  std::atomic<bool> stop{false};
+  std::thread filler([&] {
+    while (!stop.load()) map.FillSpareTables();
+  });
+  std::vector<Uuid> ids;
+  for (uint64_t i = 1; i <= 600000; ++i) {
+    ids.push_back(Uuid::NewV7());
+    ASSERT_TRUE(map.Insert(ids.back(), Lsn(i)));
+    if (i % 4096 == 0) {
+      EventIdMap::Growth growth = map.PrepareGrowth(std::span<const Uuid>(ids.data(), 100));
+      map.CommitGrowth(growth);
+    }
+  }
+  stop = true;
+  filler.join();
+  for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));
 }
 
 }  // namespace

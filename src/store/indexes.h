@@ -69,7 +69,9 @@ class Indexes {
   EventIdMap::Growth PrepareIdGrowth(std::span<const Uuid> ids) const {
     return ids_.PrepareGrowth(ids);
   }
-  void CommitIdGrowth(EventIdMap::Growth growth) { ids_.CommitGrowth(std::move(growth)); }
+  void CommitIdGrowth(EventIdMap::Growth& growth) { ids_.CommitGrowth(growth); }
+  // EventIdMap::FillSpareTables. Thread-safe; call without the store's locks.
+  void FillSpareIdTables() { ids_.FillSpareTables(); }
 
   const EntityMap& entities() const { return entities_; }
   const EventTypeMap& event_types() const { return event_types_; }

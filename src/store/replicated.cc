@@ -90,7 +90,7 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
   EventIdMap::Growth id_growth = indexes_.PrepareIdGrowth(new_ids);
   {
     std::unique_lock index_lock(index_mu_);
-    indexes_.CommitIdGrowth(std::move(id_growth));
+    indexes_.CommitIdGrowth(id_growth);
     for (size_t i = 0; i < events.size(); ++i) {
       StreamState& stream = *streams[i];
       stream.version = events[i].entity_version;
@@ -110,6 +110,7 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
     SubmitToWal(stored_events);
   }();
   log_.PrepareNextChunk();
+  indexes_.FillSpareIdTables();
 }
 
 Lsn EventStore::Impl::last_lsn() {

@@ -17,6 +17,7 @@ namespace annal::store {
 namespace zeroed_table_internal {
 void* Allocate(size_t bytes);
 void Free(void* p, size_t bytes);
+void FaultIn(void* p, size_t bytes);
 }  // namespace zeroed_table_internal
 
 template <class T>
@@ -37,6 +38,9 @@ class ZeroedTable {
   ~ZeroedTable() { zeroed_table_internal::Free(data_, size_ * sizeof(T)); }
 
   size_t size() const { return size_; }
+  // Touches every page, so the first writes to the table do not page-fault (the bytes stay
+  // zero). For callers that can fault a table in ahead, outside their locks.
+  void FaultIn() { zeroed_table_internal::FaultIn(data_, size_ * sizeof(T)); }
   bool empty() const { return size_ == 0; }
   T& operator[](size_t i) { return data_[i]; }
   const T& operator[](size_t i) const { return data_[i]; }
