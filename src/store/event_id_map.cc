@@ -32,8 +32,8 @@ bool EventIdMap::Insert(const Uuid& id, Lsn lsn) {
   const size_t shard_index = h >> (64 - kShardBits);
   Shard& shard = shards_[shard_index];
   // A load factor of at most 1/2 to 5/8 keeps probe sequences short (shard_growth.h).
-  const size_t limit = ShardGrowthLimit(shard.slots.size(), shard_index, shards_.size());
-  if (shard.size + 1 > limit) Grow(shard_index);
+  if (shard.size + 1 > ShardGrowthLimit(shard.slots.size(), shard_index, shards_.size()))
+    Grow(shard_index);
   const size_t mask = shard.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = shard.slots[i];
@@ -42,18 +42,7 @@ bool EventIdMap::Insert(const Uuid& id, Lsn lsn) {
       s.lsn = lsn.value();
       ++shard.size;
       ++size_;
-      // Past 31/32 of its limit, ask for the next table (once per size; see FillSpareTables).
-      // That is a few hundred thousand inserts ahead at millions of ids, ample for an
-      // appender to make it, while only the few shards that close to growing hold a spare
-      // (at 7/8, half of them did: ~6% more memory).
-      const size_t next = shard.slots.size() * 2;
-      if (shard.size * 32 > limit * 31 && shard.asked_for != next &&
-          next * sizeof(Slot) >= kSpareTableBytes) {
-        shard.asked_for = next;
-        std::lock_guard lock(spares_mu_);
-        std::erase_if(wanted_, [&](const Spare& w) { return w.shard == shard_index; });
-        wanted_.push_back({shard_index, next, {}});
-      }
+      MaybeAskForSpare(shard_index);
       return true;
     }
     if (s.id == id) return false;
@@ -94,9 +83,28 @@ ZeroedTable<EventIdMap::Slot> EventIdMap::Shard::Rehashed(ZeroedTable<Slot> tabl
   return table;
 }
 
+void EventIdMap::MaybeAskForSpare(size_t shard_index) {
+  Shard& shard = shards_[shard_index];
+  // Past 31/32 of its limit, a shard asks for its next table (once per size). That is a few
+  // hundred thousand inserts ahead at millions of ids, ample for an appender to make it, while
+  // only the few shards that close to growing hold a spare (at 7/8, half of them did: ~6% more
+  // memory).
+  const size_t limit = ShardGrowthLimit(shard.slots.size(), shard_index, shards_.size());
+  const size_t next = shard.slots.size() * 2;
+  if (shard.size * 32 <= limit * 31 || shard.asked_for == next ||
+      next * sizeof(Slot) < kSpareTableBytes)
+    return;
+  shard.asked_for = next;
+  std::lock_guard lock(spares_mu_);
+  std::erase_if(wanted_, [&](const Spare& w) { return w.shard == shard_index; });
+  wanted_.push_back({shard_index, next, {}});
+}
+
 ZeroedTable<EventIdMap::Slot> EventIdMap::NewTable(size_t shard, size_t slot_count) const {
   {
     std::lock_guard lock(spares_mu_);
+    // The shard grows now: a table it asked for and nobody made yet is no longer needed.
+    std::erase_if(wanted_, [&](const Spare& w) { return w.shard == shard; });
     for (auto it = ready_.begin(); it != ready_.end(); ++it) {
       if (it->shard != shard) continue;
       // A shard grows only once per size, so any other spare of it is stale.

@@ -77,6 +77,8 @@ class EventIdMap {
   // A table of `slot_count` slots for shard `shard`: a spare if one is ready, else a new one.
   ZeroedTable<Slot> NewTable(size_t shard, size_t slot_count) const;
   void Grow(size_t shard);
+  // After an insert: asks FillSpareTables for the shard's next table once it nears its limit.
+  void MaybeAskForSpare(size_t shard);
   static uint64_t Hash(const Uuid& id);
   const Shard& ShardFor(uint64_t h) const { return shards_[h >> (64 - kShardBits)]; }
 
