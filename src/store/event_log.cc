@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/status.h"
+#include "store/zeroed_table.h"
 
 namespace annal::store {
 
@@ -44,9 +45,7 @@ void EventLog::PrepareNextChunk() {
     preparing_.store(false, std::memory_order_release);
     return;
   }
-  // Raw storage, no objects in it yet: writing a byte per page only faults the pages in.
-  auto* bytes = reinterpret_cast<volatile unsigned char*>(chunk->events);
-  for (size_t off = 0; off < kChunkBytes; off += 4096) bytes[off] = 0;
+  FaultInPages(chunk->events, kChunkBytes);  // raw storage, no objects in it yet
   {
     std::lock_guard lock(spare_mu_);
     spare_ = std::move(chunk);

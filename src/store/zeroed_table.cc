@@ -37,10 +37,13 @@ void Free(void* p, size_t bytes) {
   }
 }
 
-void FaultIn(void* p, size_t bytes) {
-  // Writing a zero over a zero byte changes nothing but maps the page.
+}  // namespace annal::store::zeroed_table_internal
+
+namespace annal::store {
+
+void FaultInPages(void* p, size_t bytes) {
   auto* b = static_cast<volatile unsigned char*>(p);
   for (size_t off = 0; off < bytes; off += 4096) b[off] = 0;
 }
 
-}  // namespace annal::store::zeroed_table_internal
+}  // namespace annal::store

@@ -14,10 +14,13 @@
 
 namespace annal::store {
 
+// Touches every page of [p, p + bytes) by writing a zero byte to it, so later first writes do
+// not page-fault. Only for memory that holds no objects yet or is zero already.
+void FaultInPages(void* p, size_t bytes);
+
 namespace zeroed_table_internal {
 void* Allocate(size_t bytes);
 void Free(void* p, size_t bytes);
-void FaultIn(void* p, size_t bytes);
 }  // namespace zeroed_table_internal
 
 template <class T>
@@ -40,7 +43,7 @@ class ZeroedTable {
   size_t size() const { return size_; }
   // Touches every page, so the first writes to the table do not page-fault (the bytes stay
   // zero). For callers that can fault a table in ahead, outside their locks.
-  void FaultIn() { zeroed_table_internal::FaultIn(data_, size_ * sizeof(T)); }
+  void FaultIn() { FaultInPages(data_, size_ * sizeof(T)); }
   bool empty() const { return size_ == 0; }
   T& operator[](size_t i) { return data_[i]; }
   const T& operator[](size_t i) const { return data_[i]; }
