@@ -1,8 +1,9 @@
 #include "http/json_reader.h"
 
 #include <cstdint>
-#include <cstring>
 #include <memory>
+
+#include "http/swar.h"
 
 namespace annal::http::json {
 namespace {
@@ -67,16 +68,10 @@ namespace {
 // outside strings, so such text is already minimal. Eight bytes at a time (clients that send
 // compact JSON are the common case, and for them this replaces a minify call per value).
 bool HasNoWhitespace(std::string_view text) {
-  // A byte of x is zero exactly where the corresponding byte of the word equals c.
-  auto has_byte = [](uint64_t x, uint8_t c) {
-    const uint64_t y = x ^ (0x0101010101010101ULL * c);
-    return ((y - 0x0101010101010101ULL) & ~y & 0x8080808080808080ULL) != 0;
-  };
   size_t i = 0;
   for (; i + 8 <= text.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, text.data() + i, 8);
-    if (has_byte(w, ' ') || has_byte(w, '\n') || has_byte(w, '\t') || has_byte(w, '\r'))
+    const uint64_t w = swar::Load(text.data() + i);
+    if (swar::Has(w, ' ') || swar::Has(w, '\n') || swar::Has(w, '\t') || swar::Has(w, '\r'))
       return false;
   }
   for (; i < text.size(); ++i) {

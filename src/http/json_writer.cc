@@ -1,12 +1,12 @@
 #include "http/json_writer.h"
 
-#include "core/uuid.h"
-
 #include <cassert>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+
+#include "core/uuid.h"
+#include "http/swar.h"
 
 namespace annal::http {
 namespace {
@@ -36,13 +36,10 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 constexpr char kHex[] = "0123456789abcdef";
 
 // Whether any of the 8 bytes in `w` needs attention when escaping: a control character
-// (< 0x20), '"', '\\' or a non-ASCII byte (>= 0x80). Bit tricks from "Bit Twiddling Hacks"
-// (determine if a word has a byte less than n / equal to n).
+// (< 0x20), '"', '\\' or a non-ASCII byte (>= 0x80).
 bool WordNeedsEscaping(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-  return ((below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) | (w & kHigh)) != 0;
+  return swar::HasLess(w, 0x20) || swar::Has(w, '"') || swar::Has(w, '\\') ||
+         swar::HasNonAscii(w);
 }
 
 }  // namespace
@@ -53,12 +50,7 @@ void JsonWriter::AppendEscaped(std::string& out, std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     // Fast path: 8 plain ASCII bytes at a time (most keys, ids and names are all plain).
-    while (i + 8 <= s.size()) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (WordNeedsEscaping(w)) break;
-      i += 8;
-    }
+    while (i + 8 <= s.size() && !WordNeedsEscaping(swar::Load(s.data() + i))) i += 8;
     if (i >= s.size()) break;
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
