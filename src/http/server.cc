@@ -433,20 +433,17 @@ void Server::Impl::Run() {
   ingest_work_.emplace(asio::make_work_guard(ingest_ioc_));
   const size_t n = ThreadCount();
   for (size_t i = 0; i < n; ++i) {
-    ingest_threads_.emplace_back([this] {
-      NameThisThread("annal-ingest");
+    ingest_threads_.push_back(NamedThread("annal-ingest", [this] {
       // Nice 5 (about a third of a normal thread's CPU share when both want the CPU). Linux
       // applies nice per thread; failure only loses the preference.
       if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5) != 0)
         spdlog::debug("http: cannot lower the ingest thread's priority: {}", std::strerror(errno));
       RunLogging(ingest_ioc_);
-    });
+    }));
   }
   threads_.reserve(n);
-  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] {
-      NameThisThread("annal-http");
-      RunLogging(ioc_);
-    });
+  for (size_t i = 0; i < n; ++i)
+    threads_.push_back(NamedThread("annal-http", [this] { RunLogging(ioc_); }));
 }
 
 void Server::Impl::Accept() {

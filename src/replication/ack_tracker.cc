@@ -16,12 +16,7 @@ const char* AckModeName(AckMode mode) {
 
 AckTracker::AckTracker(AckPolicy policy, std::function<void(Lsn)> publish)
     : policy_(policy), publish_(std::move(publish)) {
-  if (gates()) {
-    timer_ = std::thread([this] {
-      NameThisThread("annal-ack-timer");
-      TimerLoop();
-    });
-  }
+  if (gates()) timer_ = NamedThread("annal-ack-timer", [this] { TimerLoop(); });
 }
 
 AckTracker::~AckTracker() { Stop(); }

@@ -91,12 +91,7 @@ class FollowerClient::Impl {
     status_.leader = options_.leader_host + ":" + std::to_string(options_.leader_port);
   }
 
-  void Start() {
-    thread_ = std::thread([this] {
-      NameThisThread("annal-follow");
-      Loop();
-    });
-  }
+  void Start() { thread_ = NamedThread("annal-follow", [this] { Loop(); }); }
 
   void Stop() {
     {
@@ -242,10 +237,8 @@ Status FollowerClient::Impl::Session(Connection& conn) {
                sub.last_offset.value(), sub.epoch->value());
 
   std::atomic<bool> session_done{false};
-  std::thread acker([&] {
-    NameThisThread("annal-follow-ack");
-    AckLoop(conn, session_done, sub.last_offset);
-  });
+  std::thread acker =
+      NamedThread("annal-follow-ack", [&] { AckLoop(conn, session_done, sub.last_offset); });
   struct StopAcker {
     std::atomic<bool>& done;
     Impl& self;

@@ -40,12 +40,7 @@ class Session {
     status_.state = "subscribing";
   }
 
-  void Start() {
-    thread_ = std::thread([this] {
-      NameThisThread("annal-ship");
-      Run();
-    });
-  }
+  void Start() { thread_ = NamedThread("annal-ship", [this] { Run(); }); }
   void Stop() {
     stopping_ = true;
     conn_->Shutdown();
@@ -89,12 +84,7 @@ class ReplicationServer::Impl {
       : options_(std::move(options)), store_(std::move(store)), acks_(acks),
         listener_(std::move(listener)) {}
 
-  void Start() {
-    accept_thread_ = std::thread([this] {
-      NameThisThread("annal-repl-acc");
-      AcceptLoop();
-    });
-  }
+  void Start() { accept_thread_ = NamedThread("annal-repl-acc", [this] { AcceptLoop(); }); }
 
   void Stop() {
     {
@@ -261,10 +251,7 @@ Status Session::Serve() {
                conn_->peer(), sub.last_offset.value());
   tracker_id_ = server_.acks_.AddFollower(status_.name);
   server_.acks_.OnAck(tracker_id_, sub.last_offset);
-  std::thread acks([this] {
-    NameThisThread("annal-ship-ack");
-    ReadAcks();
-  });
+  std::thread acks = NamedThread("annal-ship-ack", [this] { ReadAcks(); });
   struct JoinAcks {
     std::thread& t;
     Connection& c;

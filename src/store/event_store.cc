@@ -95,10 +95,7 @@ void EventStore::Impl::StartServing(std::unique_ptr<storage::Catalog> catalog,
   submit_.Start(wal_.get(), last_lsn_.next());
   visibility_.Init(last_lsn_);  // everything recovered is durable, hence visible
   if (options_.checkpoint_interval.count() > 0)
-    maintenance_thread_ = std::thread([this] {
-      NameThisThread("annal-maintain");
-      MaintenanceLoop();
-    });
+    maintenance_thread_ = NamedThread("annal-maintain", [this] { MaintenanceLoop(); });
 }
 
 Status EventStore::Impl::Close(bool final_checkpoint) {

@@ -31,10 +31,7 @@ void SpareSegment::Request() {
   if (state_ != State::kNone) return;
   state_ = State::kRequested;
   if (!thread_.joinable()) {
-    thread_ = std::thread([this] {
-      NameThisThread("annal-wal-spare");
-      Run();
-    });
+    thread_ = NamedThread("annal-wal-spare", [this] { Run(); });
   } else {
     cv_.notify_one();
   }

@@ -47,12 +47,7 @@ Wal::Impl::Impl(WalOptions options, RecoveredLog log)
 
 Wal::Impl::~Impl() { ANNAL_CHECK(!thread_.joinable()); }
 
-void Wal::Impl::Start() {
-  thread_ = std::thread([this] {
-    NameThisThread("annal-wal");
-    Run();
-  });
-}
+void Wal::Impl::Start() { thread_ = NamedThread("annal-wal", [this] { Run(); }); }
 
 void Wal::Impl::Submit(Batch batch, DoneFn done) {
   ANNAL_CHECK_MSG(!batch.empty(), "Wal::Submit: empty batch");
