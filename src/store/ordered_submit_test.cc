@@ -17,7 +17,8 @@ using wal::testing::Options;
 using wal::testing::Replayed;
 using wal::testing::TempDir;
 
-// A fresh WAL with an OrderedSubmit in front of it; Reopen() closes it and returns what it holds.
+// A fresh WAL with an OrderedSubmit in front of it; CloseAndReplay() closes it and returns what
+// it holds.
 class OrderedSubmitTest : public ::testing::Test {
  protected:
   void SetUp() override {
