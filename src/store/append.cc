@@ -22,6 +22,9 @@ struct EventStore::Impl::PlannedEvent {
   StreamState* stream = nullptr;  // kNew only
   EntityVersion version;          // kNew only: the entity version this event gets
   size_t dup_of = 0;              // kDuplicateInBatch only
+  // Computed before the sequencing lock is taken, to keep that work out of it.
+  uint64_t id_hash = 0;      // EventIdMap::Hash(event_id)
+  uint64_t stream_hash = 0;  // StreamTable::Hash(tenant_id, entity_id)
 };
 
 namespace {
@@ -49,13 +52,23 @@ bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<Pla
   const uint64_t batch_id = ++batch_counter_;
   const size_t n = events.size();
   std::unordered_map<Uuid, size_t, UuidHash> ids_in_batch;  // allocates only if used
-  constexpr size_t kPrefetchAhead = 8;
-  auto prefetch = [&](size_t i) {
-    if (i < n && plan[i].client_id) indexes_.PrefetchEventId(*events[i].event_id);
+  // Each event's lookups are cache misses in big tables (its id's slot; its stream's slot and
+  // then node), so they are started ahead: slots kAhead events ahead, the stream nodes those
+  // slots point to (by then cached) half as far ahead.
+  constexpr size_t kAhead = 16;
+  auto prefetch_slots = [&](size_t i) {
+    if (i >= n) return;
+    if (plan[i].client_id) indexes_.PrefetchEventId(plan[i].id_hash);
+    streams_.PrefetchSlot(plan[i].stream_hash);
   };
-  for (size_t i = 0; i < std::min(n, kPrefetchAhead); ++i) prefetch(i);
+  auto prefetch_stream = [&](size_t i) {
+    if (i < n) streams_.PrefetchStream(plan[i].stream_hash);
+  };
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch_slots(i);
+  for (size_t i = 0; i < std::min(n, kAhead / 2); ++i) prefetch_stream(i);
   for (size_t i = 0; i < n; ++i) {
-    prefetch(i + kPrefetchAhead);
+    prefetch_slots(i + kAhead);
+    prefetch_stream(i + kAhead / 2);
     const NewEvent& ne = events[i];
     PlannedEvent& p = plan[i];
     if (p.client_id) {
@@ -67,7 +80,7 @@ bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<Pla
         outcome.duplicate_event_id = *ne.event_id;
         return false;
       };
-      if (auto lsn = indexes_.FindEventId(*ne.event_id)) {
+      if (auto lsn = indexes_.FindEventId(*ne.event_id, p.id_hash)) {
         // Stored or pending: either way the original's outcome is decided (pending ones
         // become visible or the store is poisoned), so we can answer with it.
         const Event& original = log_.At(*lsn);
@@ -90,7 +103,8 @@ bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<Pla
     }
     // OCC against the stream's version including pending events and this batch's earlier
     // events (tracked in the stream's scratch so a rejected batch leaves nothing to undo).
-    StreamState& stream = streams_.FindOrCreate(ne.tenant_id, ne.entity_id);
+    StreamState& stream = streams_.FindOrCreate(ne.tenant_id, ne.entity_id, p.stream_hash);
+    if (stream.entity != nullptr) __builtin_prefetch(stream.entity);  // for Indexes::Add
     if (stream.batch_id != batch_id) {
       stream.batch_id = batch_id;
       stream.batch_version = stream.version;
@@ -133,6 +147,8 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
   for (size_t i = 0; i < n; ++i) {
     plan[i].client_id = events[i].event_id.has_value();
     if (!plan[i].client_id) events[i].event_id = Uuid::NewV7();
+    plan[i].id_hash = EventIdMap::Hash(*events[i].event_id);
+    plan[i].stream_hash = StreamTable::Hash(events[i].tenant_id, events[i].entity_id);
   }
   AppendOutcome outcome;
   outcome.results.resize(n);
@@ -194,6 +210,12 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     // get in between. That is safe: we hold seq_mu_ throughout, and readers ignore these
     // events until the batch is durable and visible.
     constexpr size_t kIndexSlice = 64;
+    constexpr size_t kAhead = 8;
+    auto prefetch = [&](size_t i) {
+      if (i < n && plan[i].kind == PlannedEvent::Kind::kNew && plan[i].stream->entity != nullptr)
+        Indexes::PrefetchAdd(*plan[i].stream->entity);
+    };
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch(i);
     std::unique_lock index_lock(index_mu_);
     indexes_.CommitIdGrowth(id_growth);
     for (size_t i = 0; i < n; ++i) {
@@ -201,6 +223,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
         index_lock.unlock();
         index_lock.lock();
       }
+      prefetch(i + kAhead);
       PlannedEvent& p = plan[i];
       if (p.kind != PlannedEvent::Kind::kNew) continue;
       NewEvent& ne = events[i];
@@ -218,7 +241,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
       e.entity_version = p.version;
       const Event* stored = log_.Append(std::move(e));
       stored_events.push_back(stored);
-      p.stream->entity = indexes_.Add(*stored, p.stream->entity);
+      p.stream->entity = indexes_.Add(*stored, p.stream->entity, p.id_hash);
       p.stream->version = p.version;
       outcome.results[i] = AppendResult{stored->id, timestamp, lsn, p.version, false};
     }

@@ -26,9 +26,8 @@ uint64_t EventIdMap::Hash(const Uuid& id) {
   return h;
 }
 
-bool EventIdMap::Insert(const Uuid& id, Lsn lsn) {
+bool EventIdMap::Insert(const Uuid& id, Lsn lsn, uint64_t h) {
   ANNAL_CHECK(lsn.value() != 0);
-  const uint64_t h = Hash(id);
   const size_t shard_index = h >> (64 - kShardBits);
   Shard& shard = shards_[shard_index];
   // A load factor of at most 1/2 to 5/8 keeps probe sequences short (shard_growth.h).
@@ -49,8 +48,7 @@ bool EventIdMap::Insert(const Uuid& id, Lsn lsn) {
   }
 }
 
-std::optional<Lsn> EventIdMap::Find(const Uuid& id) const {
-  const uint64_t h = Hash(id);
+std::optional<Lsn> EventIdMap::Find(const Uuid& id, uint64_t h) const {
   const Shard& shard = ShardFor(h);
   if (shard.slots.empty()) return std::nullopt;
   const size_t mask = shard.slots.size() - 1;
@@ -61,8 +59,7 @@ std::optional<Lsn> EventIdMap::Find(const Uuid& id) const {
   }
 }
 
-void EventIdMap::Prefetch(const Uuid& id) const {
-  const uint64_t h = Hash(id);
+void EventIdMap::Prefetch(uint64_t h) const {
   const Shard& shard = ShardFor(h);
   if (!shard.slots.empty()) __builtin_prefetch(&shard.slots[h & (shard.slots.size() - 1)]);
 }

@@ -26,12 +26,20 @@ namespace annal::store {
 
 class EventIdMap {
  public:
+  // The hash the map files `id` under. It needs no lock, so an appender computes it for its
+  // whole batch before it takes the store's locks; the overloads taking it REQUIRE
+  // hash == Hash(id).
+  static uint64_t Hash(const Uuid& id);
+
   // Returns false (and changes nothing) if `id` is already present. REQUIRES: lsn != 0.
-  bool Insert(const Uuid& id, Lsn lsn);
-  std::optional<Lsn> Find(const Uuid& id) const;
-  // Starts loading the slot where `id` would be: a batch looks up many ids, each about one
-  // cache (and TLB) miss in a table of millions, so asking a few ids ahead overlaps the misses.
-  void Prefetch(const Uuid& id) const;
+  bool Insert(const Uuid& id, Lsn lsn) { return Insert(id, lsn, Hash(id)); }
+  bool Insert(const Uuid& id, Lsn lsn, uint64_t hash);
+  std::optional<Lsn> Find(const Uuid& id) const { return Find(id, Hash(id)); }
+  std::optional<Lsn> Find(const Uuid& id, uint64_t hash) const;
+  // Starts loading the slot where the id with this hash would be: a batch looks up many ids,
+  // each about one cache (and TLB) miss in a table of millions, so asking a few ids ahead
+  // overlaps the misses.
+  void Prefetch(uint64_t hash) const;
   size_t size() const { return size_; }
 
   // Growing ahead of inserts, in two steps, so that the rehash does not run under the lock
@@ -79,7 +87,6 @@ class EventIdMap {
   void Grow(size_t shard);
   // After an insert: asks FillSpareTables for the shard's next table once it nears its limit.
   void MaybeAskForSpare(size_t shard);
-  static uint64_t Hash(const Uuid& id);
   const Shard& ShardFor(uint64_t h) const { return shards_[h >> (64 - kShardBits)]; }
 
   std::array<Shard, size_t{1} << kShardBits> shards_;

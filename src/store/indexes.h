@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,13 +58,26 @@ class Indexes {
   // Indexes `e`. REQUIRES: e.sequence is greater than every LSN indexed before. `entity_hint`,
   // when not null, must be the entry for e.entity_id (a cached result of an earlier Add);
   // returns the entity's entry, whose address is stable for the index's life.
-  EntityEntry* Add(const Event& e, EntityEntry* entity_hint);
+  EntityEntry* Add(const Event& e, EntityEntry* entity_hint) {
+    return Add(e, entity_hint, EventIdMap::Hash(e.id));
+  }
+  // REQUIRES: id_hash == EventIdMap::Hash(e.id).
+  EntityEntry* Add(const Event& e, EntityEntry* entity_hint, uint64_t id_hash);
+  // Starts loading where Add will append to this entity's LSN list: a batch spread over many
+  // entities misses the cache there for nearly every event.
+  static void PrefetchAdd(const EntityEntry& entity) {
+    __builtin_prefetch(entity.lsns.data() + entity.lsns.size(), 1);
+  }
 
   const EntityEntry* FindEntity(std::string_view entity_id) const;
   const EventTypeEntry* FindEventType(std::string_view event_type) const;
   // The LSN of the event with this id, pending or visible.
-  std::optional<Lsn> FindEventId(const Uuid& id) const;
-  void PrefetchEventId(const Uuid& id) const { ids_.Prefetch(id); }
+  std::optional<Lsn> FindEventId(const Uuid& id) const { return ids_.Find(id); }
+  // REQUIRES: id_hash == EventIdMap::Hash(id).
+  std::optional<Lsn> FindEventId(const Uuid& id, uint64_t id_hash) const {
+    return ids_.Find(id, id_hash);
+  }
+  void PrefetchEventId(uint64_t id_hash) const { ids_.Prefetch(id_hash); }
   // EventIdMap::PrepareGrowth / CommitGrowth: PrepareIdGrowth needs only the sequencing lock
   // (no Add may run beside it), CommitIdGrowth the index lock as well.
   EventIdMap::Growth PrepareIdGrowth(std::span<const Uuid> ids) const {
@@ -87,6 +101,8 @@ class Indexes {
 
   EntityMap entities_;
   EventTypeMap event_types_;
+  // The entry Add used last: consecutive events mostly share their type.
+  EventTypeMap::value_type* last_event_type_ = nullptr;
   EventIdMap ids_;
   // LSN of the first event of each entity / event type, ascending (they are created in LSN
   // order), so "how many exist as of LSN x" is a binary search.
@@ -107,18 +123,43 @@ struct StreamState {
 
 class StreamTable {
  public:
+  StreamTable() = default;
+  StreamTable(const StreamTable&) = delete;
+  StreamTable& operator=(const StreamTable&) = delete;
+
+  // The hash FindOrCreate looks a stream up by. It needs no lock, so an appender computes it
+  // for its whole batch before it takes the sequencing lock.
+  static uint64_t Hash(std::string_view tenant_id, std::string_view entity_id);
+
   // Returned references stay valid for the table's life (nodes never move, nothing erased).
-  StreamState& FindOrCreate(std::string_view tenant_id, std::string_view entity_id);
-  size_t size() const { return nodes_.size(); }
+  StreamState& FindOrCreate(std::string_view tenant_id, std::string_view entity_id) {
+    return FindOrCreate(tenant_id, entity_id, Hash(tenant_id, entity_id));
+  }
+  // REQUIRES: hash == Hash(tenant_id, entity_id).
+  StreamState& FindOrCreate(std::string_view tenant_id, std::string_view entity_id,
+                            uint64_t hash);
+
+  // Two prefetch stages for a batch's lookups, each about one cache miss: PrefetchSlot starts
+  // loading the slot `hash` probes first; PrefetchStream, issued once that slot is cached,
+  // starts loading the stream it points to (key and state share the node).
+  void PrefetchSlot(uint64_t hash) const;
+  void PrefetchStream(uint64_t hash) const;
+
+  size_t size() const { return size_; }
 
  private:
   // Every append looks its stream up here under the sequencing lock, and a workload with many
   // streams makes this the hottest table after the event ids. Open addressing over flat
   // (hash, node) slots costs one cache miss per probe where std::unordered_map walked a node
-  // chain; 64 shards that grow on their own keep each rehash (under the lock) small.
+  // chain; 64 shards that grow on their own keep each rehash (under the lock) small. A node
+  // holds the key bytes right after the state, so that checking a hit touches one node and no
+  // separately allocated string.
   struct Node {
-    std::string key;  // tenant_id + '\0' + entity_id ('\0' cannot occur in a tenant_id)
     StreamState state;
+    uint32_t tenant_size;
+    uint32_t entity_size;
+    const char* key() const { return reinterpret_cast<const char*>(this + 1); }
+    bool Is(std::string_view tenant_id, std::string_view entity_id) const;
   };
   struct Slot {
     uint64_t hash = 0;
@@ -131,9 +172,15 @@ class StreamTable {
   };
   static constexpr int kShardBits = 6;
 
+  const Shard& ShardFor(uint64_t hash) const { return shards_[hash >> (64 - kShardBits)]; }
+  Node* NewNode(std::string_view tenant_id, std::string_view entity_id);
+
   std::array<Shard, size_t{1} << kShardBits> shards_;
-  std::deque<Node> nodes_;   // stable addresses
-  std::string scratch_key_;  // reused so a lookup of an existing stream does not allocate
+  size_t size_ = 0;
+  // Nodes are bump-allocated from chunks that are never freed (nothing is erased).
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char* free_ = nullptr;
+  size_t free_bytes_ = 0;
 };
 
 }  // namespace annal::store
