@@ -42,6 +42,11 @@ class Cursor {
 
 }  // namespace
 
+size_t EncodedEventBodySize(const Event& e) {
+  return 2 + 16 + 8 + 2 + e.tenant_id.size() + 2 + e.event_type.size() + 2 + e.entity_id.size() +
+         4 + e.payload.size() + (e.metadata ? 4 + e.metadata->size() : 0);
+}
+
 void EncodeEventBody(const Event& e, std::string& out) {
   out.push_back(static_cast<char>(kBodyFormat));
   out.push_back(static_cast<char>(e.metadata ? kHasMetadata : 0));

@@ -11,6 +11,8 @@
 namespace annal {
 
 // Appends the body of `e` to `out`.
+// The number of bytes EncodeEventBody appends for `e`.
+size_t EncodedEventBodySize(const Event& e);
 void EncodeEventBody(const Event& e, std::string& out);
 // Fills the body fields of `e` (id, tenant, type, entity, payload, metadata, entity_version).
 // Returns Corruption when `body` is not exactly one well-formed event body.

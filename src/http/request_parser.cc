@@ -215,6 +215,9 @@ Result<std::vector<NewEvent>> ParseBatchBody(std::string_view body,
       }
       simdjson::ondemand::array arr;
       if (auto e = v.get_array().get(arr)) return json::MalformedError(e);
+      // Growing a vector of 1000 events moved each about twice. Events are rarely under 128
+      // bytes of JSON, so this mostly allocates once; smaller ones grow it as usual.
+      events.reserve(body.size() / 128 + 1);
       size_t i = 0;
       for (auto element_result : arr) {
         simdjson::ondemand::value element;

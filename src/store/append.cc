@@ -278,6 +278,9 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
 void EventStore::Impl::SubmitToWal(const std::vector<const Event*>& events) {
   // Events are immutable once in the log and never move, so they are read without any lock.
   wal::Batch batch;
+  size_t bytes = 0;
+  for (const Event* e : events) bytes += wal::Batch::RecordBytes(*e);
+  batch.Reserve(bytes);
   for (const Event* e : events) batch.AddEvent(*e);
   const Lsn last = batch.last_lsn();
   submit_.Submit(std::move(batch), [this, last](Status st) { OnBatchDurable(last, st); });

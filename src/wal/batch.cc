@@ -13,6 +13,8 @@ std::span<std::byte> RecordAt(std::string& buf, size_t offset) {
 
 }  // namespace
 
+size_t Batch::RecordBytes(const Event& e) { return kRecordHeaderSize + EncodedEventBodySize(e); }
+
 void Batch::AddEvent(const Event& e) {
   ANNAL_CHECK_MSG(!sealed_, "Batch::AddEvent after Submit");
   ANNAL_CHECK_MSG(e.sequence != Lsn(0), "WAL records start at LSN 1");

@@ -55,6 +55,9 @@ class Batch {
   // previous record of this batch (checked, aborts) and e.sequence >= 1. The last record added
   // is marked end-of-batch on Submit.
   void AddEvent(const Event& e);
+  // Room for `bytes` of records without reallocating (RecordBytes: what AddEvent(e) adds).
+  void Reserve(size_t bytes) { buf_.reserve(bytes); }
+  static size_t RecordBytes(const Event& e);
   bool empty() const { return count_ == 0; }
   size_t count() const { return count_; }
   Lsn first_lsn() const { return first_; }

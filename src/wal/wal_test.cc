@@ -35,6 +35,19 @@ void ExpectReplayedExactly(const std::vector<Replayed>& got, uint64_t n) {
   }
 }
 
+// The size a submitter reserves for a batch is exactly what its records take, with and
+// without metadata and for empty strings.
+TEST(Wal, RecordBytesIsWhatAddEventAppends) {
+  Batch b;
+  for (uint64_t lsn = 1; lsn <= 7; ++lsn) {
+    Event e = testing::MakeEvent(lsn, 20 * lsn);
+    if (lsn == 5) e.tenant_id.clear();
+    const size_t before = b.bytes();
+    b.AddEvent(e);
+    EXPECT_EQ(b.bytes() - before, Batch::RecordBytes(e)) << "lsn " << lsn;
+  }
+}
+
 TEST(Wal, EmptyDirectoryStartsAtLsnOneWithEagerSegment) {
   TempDir tmp;
   std::vector<Replayed> got;
