@@ -16,7 +16,7 @@ EventLog::Chunk::~Chunk() {
   ::operator delete(events);
 }
 
-const Event* EventLog::Append(Event e) {
+const Event* EventLog::Append(Event&& e) {
   ANNAL_CHECK(e.sequence == next_lsn());
   if (size_ % kChunkEvents == 0) {
     std::unique_ptr<Chunk> chunk;

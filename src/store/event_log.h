@@ -29,7 +29,7 @@ class EventLog {
 
   // REQUIRES: e.sequence == next_lsn() and e.timestamp >= the previous event's timestamp
   // (the store guarantees both; the timestamp searches below rely on the second).
-  const Event* Append(Event e);
+  const Event* Append(Event&& e);
 
   // Makes the chunk after the current one ready: allocated, and every page of it touched. The
   // Append that opens a chunk runs under the store's locks, and first touches of fresh memory
