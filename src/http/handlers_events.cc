@@ -173,7 +173,8 @@ void Append(const Context& ctx, const std::shared_ptr<Exchange>& ex) {
 
 void AppendBatch(const Context& ctx, const std::shared_ptr<Exchange>& ex) {
   std::optional<size_t> failed_index;
-  auto parsed = ParseBatchBody(ex->request().body, &failed_index);
+  const std::string& body = ex->request().body;
+  auto parsed = ParseBatchBody(body, &failed_index, body.capacity());
   if (!parsed.ok()) return ex->Respond(ParseError(parsed.status(), failed_index));
   Submit(ctx.store, &ctx.metrics, &ctx.cluster, std::move(parsed).value(), ex, /*batch=*/true);
 }

@@ -174,8 +174,15 @@ Result<NewEvent> ParseAppendBody(std::string_view body) {
 }
 
 Result<std::vector<NewEvent>> ParseBatchBody(std::string_view body,
-                                             std::optional<size_t>* failed_index) {
-  simdjson::padded_string buf(body);
+                                             std::optional<size_t>* failed_index,
+                                             size_t readable_size) {
+  static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
+  simdjson::padded_string copy;
+  simdjson::padded_string_view buf(body.data(), body.size(), readable_size);
+  if (readable_size < body.size() + kJsonPadding) {
+    copy = simdjson::padded_string(body);
+    buf = copy;
+  }
   std::vector<NewEvent> events;
   std::optional<size_t> bad_index;
   Status st = [&]() -> Status {

@@ -40,10 +40,17 @@ namespace annal::http {
 // Body of POST /api/v1/events.
 Result<NewEvent> ParseAppendBody(std::string_view body);
 
+// The JSON parser reads up to this many bytes past the end of its input. A body followed by
+// that many readable bytes (of any value) is parsed in place; any other is copied first.
+inline constexpr size_t kJsonPadding = 64;
+
 // Body of POST /api/v1/events/batch: {"events":[<append body>, ...]}, at least one event.
-// On an error in one event, *failed_index (if given) receives its index.
+// On an error in one event, *failed_index (if given) receives its index. `readable_size`:
+// how many bytes from body.data() may be read; from body.size() + kJsonPadding on, the body
+// is parsed in place (a batch body is up to megabytes).
 Result<std::vector<NewEvent>> ParseBatchBody(std::string_view body,
-                                             std::optional<size_t>* failed_index = nullptr);
+                                             std::optional<size_t>* failed_index = nullptr,
+                                             size_t readable_size = 0);
 
 // Checks that `json` is exactly one valid JSON value and returns it minified.
 // kMalformed otherwise. Used for payload_filter values and by tests.

@@ -128,6 +128,28 @@ TEST(ParseBatchBody, AcceptsEvents) {
   EXPECT_EQ((*r)[1].payload, "[]");
 }
 
+// A body with readable room after it is parsed in place: what lies in that room is never part
+// of the document, even when it would complete a truncated one.
+TEST(ParseBatchBody, InPlaceIgnoresWhatFollowsTheBody) {
+  const std::string complete =
+      R"({"events":[{"event_type":"a.b","entity_id":"e1","payload":{"x":1}}]})";
+  std::string buffer = complete + std::string(kJsonPadding, ' ');
+  auto ok = ParseBatchBody(std::string_view(buffer.data(), complete.size()), nullptr,
+                           buffer.size());
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 1u);
+  EXPECT_EQ((*ok)[0].payload, R"({"x":1})");
+
+  // The same bytes, but the body ends before the closing brackets, which sit in the room.
+  const size_t cut = complete.size() - 2;
+  buffer = complete + std::string(kJsonPadding, '}');
+  auto truncated = ParseBatchBody(std::string_view(buffer.data(), cut), nullptr, buffer.size());
+  EXPECT_EQ(truncated.status().code(), kBad) << truncated.status().ToString();
+  // Too little room: copied, and still the same answer.
+  auto copied = ParseBatchBody(std::string_view(buffer.data(), cut), nullptr, cut + 1);
+  EXPECT_EQ(copied.status().code(), kBad) << copied.status().ToString();
+}
+
 TEST(ParseBatchBody, ErrorsNameTheIndex) {
   std::optional<size_t> index;
   auto r = ParseBatchBody(R"({"events":[{"event_type":"a","entity_id":"e","payload":1},
