@@ -29,25 +29,18 @@
 #include "core/types.h"
 #include "core/uuid.h"
 #include "store/event_id_map.h"
+#include "store/lsn_list.h"
 
 namespace annal::store {
 
-// Number of leading entries of an ascending LSN list that are <= visible. Scans from the back
-// because only the (short) pending tail is ever beyond the watermark.
-inline size_t VisibleEnd(std::span<const Lsn> lsns, Lsn visible) {
-  size_t n = lsns.size();
-  while (n > 0 && lsns[n - 1] > visible) --n;
-  return n;
-}
-
 // One entity_id across all tenants (entities and streams are listed by entity_id).
 struct EntityEntry {
-  std::vector<Lsn> lsns;  // every event of this entity_id, any tenant
+  LsnList lsns;  // every event of this entity_id, any tenant
   Lsn first_lsn() const { return lsns.front(); }
 };
 
 struct EventTypeEntry {
-  std::vector<Lsn> lsns;
+  LsnList lsns;
 };
 
 class Indexes {
@@ -65,9 +58,7 @@ class Indexes {
   EntityEntry* Add(const Event& e, EntityEntry* entity_hint, uint64_t id_hash);
   // Starts loading where Add will append to this entity's LSN list: a batch spread over many
   // entities misses the cache there for nearly every event.
-  static void PrefetchAdd(const EntityEntry& entity) {
-    __builtin_prefetch(entity.lsns.data() + entity.lsns.size(), 1);
-  }
+  static void PrefetchAdd(const EntityEntry& entity) { entity.lsns.PrefetchNextSlot(); }
 
   const EntityEntry* FindEntity(std::string_view entity_id) const;
   const EventTypeEntry* FindEventType(std::string_view event_type) const;
@@ -95,8 +86,8 @@ class Indexes {
   size_t EventTypeCount(Lsn visible) const { return CountUpTo(event_type_births_, visible); }
 
  private:
-  static size_t CountUpTo(const std::vector<Lsn>& births, Lsn visible) {
-    return std::upper_bound(births.begin(), births.end(), visible) - births.begin();
+  static size_t CountUpTo(const LsnList& births, Lsn visible) {
+    return births.UpperBound(visible);
   }
 
   EntityMap entities_;
@@ -106,8 +97,8 @@ class Indexes {
   EventIdMap ids_;
   // LSN of the first event of each entity / event type, ascending (they are created in LSN
   // order), so "how many exist as of LSN x" is a binary search.
-  std::vector<Lsn> entity_births_;
-  std::vector<Lsn> event_type_births_;
+  LsnList entity_births_;
+  LsnList event_type_births_;
 };
 
 // Write-side state of one (tenant_id, entity_id) stream: its version counting pending events,

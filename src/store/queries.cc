@@ -29,23 +29,33 @@ class Candidates {
     return c;
   }
   // The part of `lsns` within [lo, hi]. `lsns` must outlive the Candidates (index entries
-  // and the query's own merge buffer do).
+  // do; the list may grow meanwhile, and what it held does not move).
+  static Candidates Slice(const LsnList& lsns, Lsn lo, Lsn hi) {
+    Candidates c;
+    c.list_ = &lsns;
+    c.begin_ = lsns.LowerBound(lo);
+    c.count_ = lo <= hi ? lsns.UpperBound(hi) - c.begin_ : 0;
+    return c;
+  }
+  // The same for the query's own sorted merge buffer.
   static Candidates Slice(const std::vector<Lsn>& lsns, Lsn lo, Lsn hi) {
     Candidates c;
     auto b = std::lower_bound(lsns.begin(), lsns.end(), lo);
     auto e = std::upper_bound(b, lsns.end(), hi);
-    c.list_ = &lsns;
+    c.vector_ = &lsns;
     c.begin_ = static_cast<size_t>(b - lsns.begin());
     c.count_ = static_cast<size_t>(e - b);
     return c;
   }
   size_t size() const { return count_; }
   Lsn operator[](size_t i) const {
-    return list_ ? (*list_)[begin_ + i] : Lsn(lo_.value() + i);
+    if (list_) return (*list_)[begin_ + i];
+    return vector_ ? (*vector_)[begin_ + i] : Lsn(lo_.value() + i);
   }
 
  private:
-  const std::vector<Lsn>* list_ = nullptr;
+  const LsnList* list_ = nullptr;
+  const std::vector<Lsn>* vector_ = nullptr;
   size_t begin_ = 0;
   Lsn lo_;
   size_t count_ = 0;
@@ -97,7 +107,7 @@ Result<QueryResult> EventStore::Impl::QueryEvents(const Query& q) const {
     check_prefix = q.event_type_prefix.has_value();
   } else if (q.event_type_prefix) {
     const auto& types = indexes_.event_types();
-    const std::vector<Lsn>* only = nullptr;
+    const LsnList* only = nullptr;
     size_t matching_types = 0;
     for (auto it = types.lower_bound(*q.event_type_prefix);
          it != types.end() && std::string_view(it->first).starts_with(*q.event_type_prefix);

@@ -1,0 +1,47 @@
+#include "store/lsn_list.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+namespace annal::store {
+namespace {
+
+// Every entry reads back where it was put, across many block boundaries, and the searches
+// agree with std::lower_bound / std::upper_bound on the same ascending values.
+TEST(LsnListTest, MatchesAVector) {
+  LsnList list;
+  std::vector<Lsn> expect;
+  EXPECT_TRUE(list.empty());
+  EXPECT_EQ(list.LowerBound(Lsn(1)), 0u);
+  uint64_t v = 0;
+  for (int i = 0; i < 70000; ++i) {
+    v += 1 + (i % 5);  // gaps, so searches for absent values are exercised
+    list.PrefetchNextSlot();
+    list.push_back(Lsn(v));
+    expect.push_back(Lsn(v));
+  }
+  ASSERT_EQ(list.size(), expect.size());
+  for (size_t i = 0; i < expect.size(); ++i) ASSERT_EQ(list[i], expect[i]) << i;
+  EXPECT_EQ(list.front(), expect.front());
+  EXPECT_EQ(list.back(), expect.back());
+  for (uint64_t x = 0; x <= v + 2; x += 7) {
+    const size_t lo = std::lower_bound(expect.begin(), expect.end(), Lsn(x)) - expect.begin();
+    const size_t hi = std::upper_bound(expect.begin(), expect.end(), Lsn(x)) - expect.begin();
+    ASSERT_EQ(list.LowerBound(Lsn(x)), lo) << x;
+    ASSERT_EQ(list.UpperBound(Lsn(x)), hi) << x;
+  }
+}
+
+TEST(LsnListTest, VisibleEndCutsThePendingTail) {
+  LsnList list;
+  EXPECT_EQ(VisibleEnd(list, Lsn(5)), 0u);
+  for (uint64_t lsn = 1; lsn <= 10; ++lsn) list.push_back(Lsn(lsn * 2));
+  EXPECT_EQ(VisibleEnd(list, Lsn(0)), 0u);
+  EXPECT_EQ(VisibleEnd(list, Lsn(13)), 6u);
+  EXPECT_EQ(VisibleEnd(list, Lsn(20)), 10u);
+}
+
+}  // namespace
+}  // namespace annal::store
