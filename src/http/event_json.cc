@@ -4,13 +4,6 @@
 
 namespace annal::http {
 
-void WriteTimestamp(JsonWriter& w, TimestampMicros t) {
-  std::string s;
-  s.reserve(28);
-  AppendRfc3339(s, t);
-  w.String(s);
-}
-
 void WriteEventJson(JsonWriter& w, const Event& e) {
   w.BeginObject();
   w.Key("id");
@@ -21,7 +14,7 @@ void WriteEventJson(JsonWriter& w, const Event& e) {
   w.Key("payload");
   w.Raw(e.payload.empty() ? std::string_view("null") : std::string_view(e.payload));
   w.Key("timestamp");
-  WriteTimestamp(w, e.timestamp);
+  w.Timestamp(e.timestamp);
   w.Key("metadata");
   if (e.metadata && !e.metadata->empty()) {
     w.Raw(*e.metadata);

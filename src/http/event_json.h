@@ -19,7 +19,4 @@ void WriteEventJson(JsonWriter& w, const Event& e);
 // memory was most of a 100-event read's CPU time.
 void WriteEventsJson(JsonWriter& w, const std::vector<const Event*>& events);
 
-// Writes an RFC 3339 UTC timestamp with microseconds as a JSON string value.
-void WriteTimestamp(JsonWriter& w, TimestampMicros t);
-
 }  // namespace annal::http

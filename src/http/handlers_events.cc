@@ -76,9 +76,10 @@ size_t CountWritten(const store::AppendOutcome& out) {
 HttpResponse SingleResponse(const store::AppendResult& r) {
   JsonWriter w;
   w.BeginObject();
-  w.Field("event_id", r.event_id.ToString());
+  w.Key("event_id");
+  w.Uuid(r.event_id);
   w.Key("timestamp");
-  WriteTimestamp(w, r.timestamp);
+  w.Timestamp(r.timestamp);
   w.Field("version", r.entity_version.value());
   w.Field("sequence", r.sequence.value());
   w.EndObject();
@@ -95,9 +96,10 @@ HttpResponse BatchResponse(const store::AppendOutcome& out) {
   w.BeginArray();
   for (const auto& r : out.results) {
     w.BeginObject();
-    w.Field("event_id", r.event_id.ToString());
+    w.Key("event_id");
+    w.Uuid(r.event_id);
     w.Key("timestamp");
-    WriteTimestamp(w, r.timestamp);
+    w.Timestamp(r.timestamp);
     w.Field("sequence", r.sequence.value());
     w.EndObject();
   }

@@ -13,7 +13,7 @@ namespace {
 
 void WriteOptionalTimestamp(JsonWriter& w, std::optional<TimestampMicros> t) {
   if (t) {
-    WriteTimestamp(w, *t);
+    w.Timestamp(*t);
   } else {
     w.Null();
   }
@@ -75,7 +75,7 @@ HttpResponse EntityState(const Context& ctx, std::string_view entity_id, std::st
   w.BeginObject();
   w.Field("entity_id", state->entity_id);
   w.Key("last_updated");
-  WriteTimestamp(w, state->last_updated);
+  w.Timestamp(state->last_updated);
   w.Field("event_count", state->event_count);
   w.Key("as_of");
   WriteOptionalTimestamp(w, state->as_of);
@@ -88,7 +88,7 @@ HttpResponse EntityState(const Context& ctx, std::string_view entity_id, std::st
     w.Field("event_id", e->id.ToString());
     w.Field("type", e->event_type);
     w.Key("timestamp");
-    WriteTimestamp(w, e->timestamp);
+    w.Timestamp(e->timestamp);
     w.Key("payload");
     w.Raw(e->payload);
     w.EndObject();
@@ -121,7 +121,7 @@ HttpResponse ListEntities(const Context& ctx, std::string_view query) {
     w.Field("event_count", e.event_count);
     w.Field("last_event_type", e.last_event_type);
     w.Key("last_event_at");
-    WriteTimestamp(w, e.last_event_at);
+    w.Timestamp(e.last_event_at);
     w.EndObject();
   }
   w.EndArray();
@@ -146,7 +146,7 @@ HttpResponse SummaryPage(const store::Page<Summary>& page, std::string_view list
     w.Field(name_key, name_of(s));
     w.Field("event_count", s.event_count);
     w.Key("last_event_at");
-    WriteTimestamp(w, s.last_event_at);
+    w.Timestamp(s.last_event_at);
     w.EndObject();
   }
   w.EndArray();

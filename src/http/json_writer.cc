@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "core/clock.h"
 #include "core/uuid.h"
 #include "http/swar.h"
 
@@ -164,6 +165,13 @@ void JsonWriter::Uuid(const annal::Uuid& id) {
   BeforeValue();
   out_.push_back('"');
   id.AppendTo(out_);
+  out_.push_back('"');
+}
+
+void JsonWriter::Timestamp(int64_t micros) {
+  BeforeValue();
+  out_.push_back('"');
+  AppendRfc3339(out_, micros);
   out_.push_back('"');
 }
 

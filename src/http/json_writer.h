@@ -40,6 +40,7 @@ class JsonWriter {
   void Bool(bool v);
   void Null();
   void Uuid(const annal::Uuid& id);  // as a string, canonical lowercase form
+  void Timestamp(int64_t micros);    // as an RFC 3339 string (AppendRfc3339)
   // Splices `json`, which must be one complete, valid JSON value.
   void Raw(std::string_view json);
 

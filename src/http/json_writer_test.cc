@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 
+#include "core/uuid.h"
 #include "http/event_json.h"
 
 namespace annal::http {
@@ -25,6 +26,26 @@ std::string Escaped(std::string_view s) {
   std::string out;
   JsonWriter::AppendEscaped(out, s);
   return out;
+}
+
+// Ids and timestamps are written straight into the output as strings, commas included.
+TEST(JsonWriter, UuidAndTimestampValues) {
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("event_id");
+  w.Uuid(*Uuid::Parse("01890a5d-ac96-774b-bcce-b302099a8057"));
+  w.Key("timestamp");
+  w.Timestamp(1'700'000'000'123'456);
+  w.Key("at");
+  w.BeginArray();
+  w.Timestamp(0);
+  w.Timestamp(-1);
+  w.EndArray();
+  w.EndObject();
+  EXPECT_EQ(w.str(),
+            R"({"event_id":"01890a5d-ac96-774b-bcce-b302099a8057",)"
+            R"("timestamp":"2023-11-14T22:13:20.123456Z",)"
+            R"("at":["1970-01-01T00:00:00.000000Z","1969-12-31T23:59:59.999999Z"]})");
 }
 
 TEST(JsonWriter, EscapesQuotesBackslashAndControlChars) {

@@ -30,7 +30,7 @@ void WriteEvent(http::JsonWriter& w, const WalEvent& e) {
   w.Key("payload");
   w.Raw(e.payload);
   w.Key("timestamp");
-  http::WriteTimestamp(w, e.timestamp);
+  w.Timestamp(e.timestamp);
   w.Key("metadata");
   if (e.metadata) {
     w.Raw(*e.metadata);
