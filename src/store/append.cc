@@ -210,14 +210,17 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     // get in between. That is safe: we hold seq_mu_ throughout, and readers ignore these
     // events until the batch is durable and visible.
     constexpr size_t kIndexSlice = 64;
+    // Where Add will write: the entity's next LSN slot and the id's slot (a grown table was
+    // just swapped in, and CheckBatch did not look up generated ids).
     constexpr size_t kAhead = 8;
     auto prefetch = [&](size_t i) {
-      if (i < n && plan[i].kind == PlannedEvent::Kind::kNew && plan[i].stream->entity != nullptr)
-        Indexes::PrefetchAdd(*plan[i].stream->entity);
+      if (i >= n || plan[i].kind != PlannedEvent::Kind::kNew) return;
+      if (plan[i].stream->entity != nullptr) Indexes::PrefetchAdd(*plan[i].stream->entity);
+      indexes_.PrefetchEventId(plan[i].id_hash);
     };
-    for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch(i);
     std::unique_lock index_lock(index_mu_);
     indexes_.CommitIdGrowth(id_growth);
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch(i);
     for (size_t i = 0; i < n; ++i) {
       if (i > 0 && i % kIndexSlice == 0) {
         index_lock.unlock();
