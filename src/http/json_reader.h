@@ -8,6 +8,7 @@
 
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,8 +35,14 @@ Result<std::string_view> RawValue(simdjson::ondemand::value& v);
 // Minifies validated JSON text.
 std::string Minify(std::string_view valid_json);
 
-// Reads a string value; kWrongShape naming `field` if it is valid JSON of another type.
+// Reads a string value; kWrongShape naming `field` if it is valid JSON of another type. The
+// result points into the input or the parser's buffer: valid while the document is.
 Result<std::string_view> StringValue(simdjson::ondemand::value& v, std::string_view field);
+
+// A JSON string token's text when it holds no escape, read in place; nullopt when it has one.
+// `after_quote` points just after the opening quote of a string the parser has tokenized (so
+// its closing quote exists).
+std::optional<std::string_view> UnescapedInPlace(const char* after_quote);
 
 // True when `v` is JSON null (does not consume other values).
 bool IsNull(simdjson::ondemand::value& v);

@@ -132,9 +132,14 @@ Status ReadEvent(simdjson::ondemand::value& value, NewEvent& ev) {
   for (auto field_result : obj) {
     simdjson::ondemand::field field;
     if (auto e = std::move(field_result).get(field)) return json::MalformedError(e);
+    // `key` points into the input or the parser's string buffer, which only grows during a
+    // document.
     std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) return json::MalformedError(e);
-    // `key` points into the parser's string buffer, which only grows during a document.
+    if (auto in_place = json::UnescapedInPlace(field.key().raw())) {
+      key = *in_place;
+    } else if (auto e = field.unescaped_key().get(key)) {
+      return json::MalformedError(e);
+    }
     simdjson::ondemand::value v = field.value();
     ANNAL_RETURN_IF_ERROR(ReadField(key, v, ev, errs, seen));
   }

@@ -50,6 +50,30 @@ TEST(ParseAppendBody, EscapedStringsAreUnescaped) {
   EXPECT_EQ(r->payload, R"({"k":"\u00e9\n"})");  // payload text is kept as sent
 }
 
+// Strings without escapes are read in place, the others unescaped; both kinds side by side in
+// one batch, in keys and in values, and a bad escape is still malformed JSON.
+TEST(ParseBatchBody, EscapedAndPlainStringsSideBySide) {
+  auto r = ParseBatchBody(
+      R"({"events":[{"event_type":"a.b","entity_\u0069d":"e\"1","payload":{}},)"
+      R"({"event_type":"c","entity_id":"plain","payload":[1],"x\ty":"\\"},)"
+      R"({"ev\u0065nt_type":"d\u002ee","entity_id":"","payload":null,"entity_id":"z"}]})");
+  ASSERT_FALSE(r.ok());  // the third has an empty entity_id and then a duplicate field
+  EXPECT_EQ(r.status().code(), k422) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("events[2]"), std::string::npos) << r.status().ToString();
+
+  auto ok = ParseBatchBody(
+      R"({"events":[{"event_type":"a.b","entity_\u0069d":"e\"1","payload":{}},)"
+      R"({"event_type":"c","entity_id":"plain","payload":[1],"x\ty":"\\"}]})");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->size(), 2u);
+  EXPECT_EQ((*ok)[0].entity_id, "e\"1");
+  EXPECT_EQ((*ok)[1].event_type, "c");
+  EXPECT_EQ((*ok)[1].entity_id, "plain");
+
+  auto bad = ParseBatchBody(R"({"events":[{"event_type":"a","entity_id":"b\x","payload":1}]})");
+  EXPECT_EQ(bad.status().code(), kBad) << bad.status().ToString();
+}
+
 struct Case {
   const char* name;
   std::string body;
