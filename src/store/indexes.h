@@ -48,6 +48,11 @@ class Indexes {
   using EntityMap = std::map<std::string, EntityEntry, std::less<>>;
   using EventTypeMap = std::map<std::string, EventTypeEntry, std::less<>>;
 
+  Indexes() = default;
+  // A copy's remembered event type would point into the original's map.
+  Indexes(const Indexes&) = delete;
+  Indexes& operator=(const Indexes&) = delete;
+
   // Indexes `e`. REQUIRES: e.sequence is greater than every LSN indexed before. `entity_hint`,
   // when not null, must be the entry for e.entity_id (a cached result of an earlier Add);
   // returns the entity's entry, whose address is stable for the index's life.
