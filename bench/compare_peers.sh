@@ -5,7 +5,8 @@
 #   postgres: fsync=on, synchronous_commit=on, wal_sync_method=fdatasync, full_page_writes=on
 #   redis:    appendonly yes, appendfsync always (RDB snapshots off: the AOF is the durability)
 #
-# start_<system> DIR LOG  sets $port and $peer_pid; count_<system> prints the events stored;
+# start_<system> DIR LOG  sets $port and $peer_pid (start_annal runs $ANNAL_BIN, by default
+# build/annal); count_<system> prints the events stored;
 # stop_peer stops $peer_pid. Every PID started is remembered in $started_pids, and
 # stop_started_peers (compare.sh's EXIT trap) stops whatever is still running: only those PIDs,
 # never processes by name, since other people's servers may run on the same machine.
@@ -84,7 +85,7 @@ wait_until() {
 
 start_annal() {
   local dir=$1 log=$2
-  launch TERM "$log" "$ROOT/build/annal" serve --data-dir "$dir" --host 127.0.0.1 --port 0 \
+  launch TERM "$log" "${ANNAL_BIN:-$ROOT/build/annal}" serve --data-dir "$dir" --host 127.0.0.1 --port 0 \
     --wal-sync always --log-level info
   annal_port() {
     port=$(sed -n 's/.*listening on http:\/\/[^ ]*:\([0-9]\+\).*/\1/p' "$log" | head -n1)
