@@ -199,12 +199,12 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
   stored_events.reserve(new_count);
   // Rehash what the new ids outgrow now, while readers still use the old tables: a rehash of
   // a big shard takes milliseconds, and under index_mu_ every reader would wait for it.
-  std::vector<Uuid> new_ids;
-  new_ids.reserve(new_count);
-  for (size_t i = 0; i < n; ++i) {
-    if (plan[i].kind == PlannedEvent::Kind::kNew) new_ids.push_back(*events[i].event_id);
+  std::vector<uint64_t> new_id_hashes;
+  new_id_hashes.reserve(new_count);
+  for (const PlannedEvent& p : plan) {
+    if (p.kind == PlannedEvent::Kind::kNew) new_id_hashes.push_back(p.id_hash);
   }
-  EventIdMap::Growth id_growth = indexes_.PrepareIdGrowth(new_ids);
+  EventIdMap::Growth id_growth = indexes_.PrepareIdGrowth(new_id_hashes);
   {
     // Readers wait while we hold index_mu_, so a large batch is indexed in slices and readers
     // get in between. That is safe: we hold seq_mu_ throughout, and readers ignore these

@@ -135,9 +135,9 @@ void EventIdMap::FillSpareTables() {
   }
 }
 
-EventIdMap::Growth EventIdMap::PrepareGrowth(std::span<const Uuid> ids) const {
+EventIdMap::Growth EventIdMap::PrepareGrowth(std::span<const uint64_t> id_hashes) const {
   std::array<size_t, size_t{1} << kShardBits> adding{};
-  for (const Uuid& id : ids) ++adding[Hash(id) >> (64 - kShardBits)];
+  for (const uint64_t h : id_hashes) ++adding[h >> (64 - kShardBits)];
   Growth growth;
   for (size_t i = 0; i < shards_.size(); ++i) {
     if (adding[i] == 0) continue;

@@ -44,8 +44,8 @@ class EventIdMap {
 
   // Growing ahead of inserts, in two steps, so that the rehash does not run under the lock
   // readers wait for: PrepareGrowth only reads the map (it may run while readers use it, but
-  // not beside an Insert) and builds, for every shard that inserting `ids` would push past its
-  // limit, the grown table; CommitGrowth swaps them in, O(1) per shard, and leaves the old
+  // not beside an Insert) and builds, for every shard that inserting the ids with these hashes
+  // (Hash(id) each) would push past its limit, the grown table; CommitGrowth swaps them in, O(1) per shard, and leaves the old
   // tables in `growth`, to be freed after the caller's locks are released. Insert still grows
   // a shard itself when nothing was prepared.
   class Growth {
@@ -54,7 +54,7 @@ class EventIdMap {
     struct Table;
     std::vector<Table> tables_;
   };
-  Growth PrepareGrowth(std::span<const Uuid> ids) const;
+  Growth PrepareGrowth(std::span<const uint64_t> id_hashes) const;
   void CommitGrowth(Growth& growth);
 
   // A grown table is fresh memory, and faulting it in (zeroing 2 MiB pages) was most of a

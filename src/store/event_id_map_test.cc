@@ -10,6 +10,12 @@
 namespace annal::store {
 namespace {
 
+std::vector<uint64_t> Hashes(std::span<const Uuid> ids) {
+  std::vector<uint64_t> hashes;
+  for (const Uuid& id : ids) hashes.push_back(EventIdMap::Hash(id));
+  return hashes;
+}
+
 TEST(EventIdMapTest, InsertFindAcrossGrowth) {
   EventIdMap map;
   EXPECT_FALSE(map.Find(Uuid::NewV7()));
@@ -38,7 +44,7 @@ TEST(EventIdMapTest, PreparedGrowthKeepsEveryId) {
   for (size_t i = 0; i < 1000; ++i) ASSERT_TRUE(map.Insert(ids[i], Lsn(i + 1)));
 
   const std::span<const Uuid> more(ids.data() + 1000, ids.size() - 1000);
-  EventIdMap::Growth growth = map.PrepareGrowth(more);
+  EventIdMap::Growth growth = map.PrepareGrowth(Hashes(more));
   for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));  // old tables
   map.CommitGrowth(growth);
   for (size_t i = 0; i < 1000; ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));  // new tables
@@ -50,7 +56,7 @@ TEST(EventIdMapTest, PreparedGrowthKeepsEveryId) {
   for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(map.Find(ids[i]), Lsn(i + 1));
   EXPECT_FALSE(map.Insert(ids[7], Lsn(99999)));
   // Nothing to grow for ids that fit: committing an empty growth changes nothing.
-  EventIdMap::Growth none = map.PrepareGrowth(std::span<const Uuid>(ids.data(), 1));
+  EventIdMap::Growth none = map.PrepareGrowth(Hashes(std::span<const Uuid>(ids.data(), 1)));
   map.CommitGrowth(none);
   EXPECT_EQ(map.Find(ids[19999]), Lsn(20000));
 }
@@ -68,7 +74,8 @@ TEST(EventIdMapTest, SpareTablesFilledConcurrently) {
     ids.push_back(Uuid::NewV7());
     ASSERT_TRUE(map.Insert(ids.back(), Lsn(i)));
     if (i % 4096 == 0) {
-      EventIdMap::Growth growth = map.PrepareGrowth(std::span<const Uuid>(ids.data(), 100));
+      EventIdMap::Growth growth =
+          map.PrepareGrowth(Hashes(std::span<const Uuid>(ids.data(), 100)));
       map.CommitGrowth(growth);
     }
   }

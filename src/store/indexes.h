@@ -76,8 +76,8 @@ class Indexes {
   void PrefetchEventId(uint64_t id_hash) const { ids_.Prefetch(id_hash); }
   // EventIdMap::PrepareGrowth / CommitGrowth: PrepareIdGrowth needs only the sequencing lock
   // (no Add may run beside it), CommitIdGrowth the index lock as well.
-  EventIdMap::Growth PrepareIdGrowth(std::span<const Uuid> ids) const {
-    return ids_.PrepareGrowth(ids);
+  EventIdMap::Growth PrepareIdGrowth(std::span<const uint64_t> id_hashes) const {
+    return ids_.PrepareGrowth(id_hashes);
   }
   void CommitIdGrowth(EventIdMap::Growth& growth) { ids_.CommitGrowth(growth); }
   // EventIdMap::FillSpareTables. Thread-safe; call without the store's locks.

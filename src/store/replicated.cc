@@ -45,6 +45,7 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
   Epoch epoch = epoch_;
   std::unordered_set<Uuid, UuidHash> ids;
   std::vector<StreamState*> streams(events.size());
+  std::vector<uint64_t> id_hashes(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     Event& e = events[i];
     if (e.sequence != expect)
@@ -57,7 +58,8 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
       return fail(e, "epoch " + std::to_string(e.epoch.value()) + " is older than " +
                          std::to_string(epoch.value()));
     epoch = e.epoch;
-    if (indexes_.FindEventId(e.id) || !ids.insert(e.id).second)
+    id_hashes[i] = EventIdMap::Hash(e.id);
+    if (indexes_.FindEventId(e.id, id_hashes[i]) || !ids.insert(e.id).second)
       return fail(e, "event id " + e.id.ToString() + " appears twice");
     StreamState& stream = streams_.FindOrCreate(e.tenant_id, e.entity_id);
     if (stream.batch_id != batch_id) {
@@ -84,10 +86,8 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
   const Lsn last = events.back().sequence;
   std::vector<const Event*> stored_events;
   stored_events.reserve(events.size());
-  std::vector<Uuid> new_ids;  // as in AppendAsync: rehash before taking index_mu_
-  new_ids.reserve(events.size());
-  for (const Event& e : events) new_ids.push_back(e.id);
-  EventIdMap::Growth id_growth = indexes_.PrepareIdGrowth(new_ids);
+  // As in AppendAsync: rehash before taking index_mu_.
+  EventIdMap::Growth id_growth = indexes_.PrepareIdGrowth(id_hashes);
   {
     std::unique_lock index_lock(index_mu_);
     indexes_.CommitIdGrowth(id_growth);
@@ -96,7 +96,7 @@ void EventStore::Impl::ApplyReplicatedAsync(std::vector<Event> events,
       stream.version = events[i].entity_version;
       const Event* stored = log_.Append(std::move(events[i]));
       stored_events.push_back(stored);
-      stream.entity = indexes_.Add(*stored, stream.entity);
+      stream.entity = indexes_.Add(*stored, stream.entity, id_hashes[i]);
     }
   }
   last_lsn_ = last;
