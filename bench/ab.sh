@@ -39,12 +39,7 @@ mkdir -p "$BENCH_DIR"
 work=$(mktemp -d "$BENCH_DIR/ab.XXXXXX")
 
 source "$ROOT/bench/compare_peers.sh"
-cleanup() {
-  stop_started_peers
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_on_exit "$work"
 
 ticks=$(getconf CLK_TCK)
 # run BINARY LABEL: one measurement; prints a line and sets $rate.

@@ -61,12 +61,7 @@ out=$BENCH_DIR/compare-last
 rm -rf "$out" && mkdir -p "$out"
 
 source "$ROOT/bench/compare_peers.sh"
-cleanup() {
-  stop_started_peers
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_on_exit "$work"
 
 results=$out/results.jsonl
 : >"$results"

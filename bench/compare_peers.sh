@@ -8,8 +8,9 @@
 # start_<system> DIR LOG  sets $port and $peer_pid (start_annal runs $ANNAL_BIN, by default
 # build/annal); count_<system> prints the events stored;
 # stop_peer stops $peer_pid. Every PID started is remembered in $started_pids, and
-# stop_started_peers (compare.sh's EXIT trap) stops whatever is still running: only those PIDs,
-# never processes by name, since other people's servers may run on the same machine.
+# stop_started_peers (run by the EXIT trap that cleanup_on_exit sets) stops whatever is still
+# running: only those PIDs, never processes by name, since other people's servers may run on
+# the same machine.
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 declare -A started_pids=()  # pid -> the signal that shuts it down cleanly
@@ -61,6 +62,14 @@ stop_peer() {
 stop_started_peers() {
   local pid
   for pid in "${!started_pids[@]}"; do stop_pid "$pid"; done
+}
+
+# cleanup_on_exit DIR: when the script ends (or is interrupted), stop every peer it started and
+# remove DIR, its scratch directory.
+cleanup_on_exit() {
+  peers_scratch=$1
+  trap 'stop_started_peers; rm -rf "$peers_scratch"' EXIT
+  trap 'exit 130' INT TERM
 }
 
 # wait_until LOG WHAT CMD...: polls CMD for up to 30 s while $peer_pid lives.
