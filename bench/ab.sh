@@ -12,10 +12,11 @@
 #
 # Each pair runs A, then B (`annal serve --wal-sync always` on a free loopback port, then
 # annal-loadgen), and checks that the server holds exactly the events the driver saw
-# acknowledged. Prints per run: events/s, write p99, read p99 (with READERS), the server's CPU
-# per event; per pair: B ÷ A; at the end the median ratio. On this VM single runs move by
-# ±15%, so only ratios from pairs, and several of them, say anything. Every server is stopped
-# by its PID. Release binaries only: benchmark nothing else.
+# acknowledged. Prints per run: events/s, write p99, reads/s and read p99 / p99.9 (with
+# READERS), the server's CPU per event; per pair: B ÷ A (of events/s); at the end the median
+# ratio. On this VM single runs move by ±15%, so only ratios from pairs, and several of them,
+# say anything. Every server is stopped by its PID. Release binaries only: benchmark nothing
+# else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -60,7 +61,10 @@ run() {
   fi
   rate=$(jq -r .events_per_s <<<"$json")
   printf '%s  %12.0f events/s  write p99 %8.2f ms' "$label" "$rate" "$(jq -r .write.latency_ms.p99 <<<"$json")"
-  ((READERS > 0)) && printf '  read p99 %6.2f ms' "$(jq -r .read.latency_ms.p99 <<<"$json")"
+  if ((READERS > 0)); then
+    printf '  reads %6.0f/s  read p99 %6.2f ms  p99.9 %6.2f ms' "$(jq -r .read.requests_per_s <<<"$json")" \
+      "$(jq -r .read.latency_ms.p99 <<<"$json")" "$(jq -r .read.latency_ms.p99_9 <<<"$json")"
+  fi
   # The server's CPU over its whole life (warm-up included) per event it stored.
   printf '  server %.2f µs/event\n' "$(bc -l <<<"$cpu_ticks / $ticks * 1000000 / $stored")"
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/give_way.h"
 #include "core/validation.h"
 #include "http/json_reader.h"
 
@@ -246,6 +247,7 @@ Result<std::vector<NewEvent>> ParseBatchBody(std::string_view body,
         }
         if (first_error.ok()) events.push_back(std::move(ev));
         ++i;
+        if (i % kGiveWayEvents == 0) GiveWay();
       }
       if (i == 0 && first_error.ok())
         first_error = InvalidArgument("`events` must contain at least one event");

@@ -45,6 +45,7 @@
 #include "http/request_parser.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "core/give_way.h"
 #include "core/thread_name.h"
 
 namespace annal::http {
@@ -441,6 +442,7 @@ void Server::Impl::Run() {
       // applies nice per thread; failure only loses the preference.
       if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5) != 0)
         spdlog::debug("http: cannot lower the ingest thread's priority: {}", std::strerror(errno));
+      SetGivesWay(true);  // and gives way often enough for that to matter (core/give_way.h)
       RunLogging(ingest_ioc_);
     }));
   }

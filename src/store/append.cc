@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/give_way.h"
 #include "core/validation.h"
 #include "store/store_impl.h"
 
@@ -67,6 +68,7 @@ bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<Pla
   for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch_slots(i);
   for (size_t i = 0; i < std::min(n, kAhead / 2); ++i) prefetch_stream(i);
   for (size_t i = 0; i < n; ++i) {
+    if (i > 0 && i % kGiveWayEvents == 0) GiveWay();  // holding seq_mu_, which reads don't need
     prefetch_slots(i + kAhead);
     prefetch_stream(i + kAhead / 2);
     const NewEvent& ne = events[i];
@@ -224,6 +226,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     for (size_t i = 0; i < n; ++i) {
       if (i > 0 && i % kIndexSlice == 0) {
         index_lock.unlock();
+        if (i % kGiveWayEvents == 0) GiveWay();
         index_lock.lock();
       }
       prefetch(i + kAhead);
@@ -284,7 +287,10 @@ void EventStore::Impl::SubmitToWal(const std::vector<const Event*>& events) {
   size_t bytes = 0;
   for (const Event* e : events) bytes += wal::Batch::RecordBytes(*e);
   batch.Reserve(bytes);
-  for (const Event* e : events) batch.AddEvent(*e);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i > 0 && i % kGiveWayEvents == 0) GiveWay();
+    batch.AddEvent(*events[i]);
+  }
   const Lsn last = batch.last_lsn();
   submit_.Submit(std::move(batch), [this, last](Status st) { OnBatchDurable(last, st); });
 }
