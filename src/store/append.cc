@@ -3,7 +3,6 @@
 // durable -> visible -> complete. See store_impl.h for the locks.
 #include <algorithm>
 #include <string>
-#include <unordered_map>
 #include <utility>
 
 #include "core/give_way.h"
@@ -22,10 +21,14 @@ struct EventStore::Impl::PlannedEvent {
   bool client_id = false;         // event_id came from the client: check idempotency
   StreamState* stream = nullptr;  // kNew only
   EntityVersion version;          // kNew only: the entity version this event gets
-  size_t dup_of = 0;              // kDuplicateInBatch only
   // Computed before the sequencing lock is taken, to keep that work out of it.
   uint64_t id_hash = 0;      // EventIdMap::Hash(event_id)
   uint64_t stream_hash = 0;  // StreamTable::Hash(tenant_id, entity_id)
+  // A client id that an earlier event of this batch has too: events[dup_of] is the first
+  // one with it, and same_as_dup says whether their content is the same.
+  bool repeats_id = false;
+  bool same_as_dup = false;
+  size_t dup_of = 0;
 };
 
 namespace {
@@ -48,11 +51,38 @@ AppendOutcome Failure(Status status) {
 
 }  // namespace
 
+// A flat table of event indexes, probed by the ids' hashes: one allocation per batch (a
+// std::unordered_map under the sequencing lock allocated a node per id and rehashed as it grew).
+void EventStore::Impl::FindRepeatedIds(const std::vector<NewEvent>& events,
+                                       std::vector<PlannedEvent>& plan) {
+  const size_t n = events.size();
+  size_t slot_count = 16;
+  while (slot_count < 2 * n) slot_count *= 2;
+  const size_t mask = slot_count - 1;
+  std::vector<size_t> first_with(slot_count, SIZE_MAX);  // event index, SIZE_MAX = empty
+  for (size_t i = 0; i < n; ++i) {
+    auto& p = plan[i];
+    if (!p.client_id) continue;
+    for (size_t slot = p.id_hash & mask;; slot = (slot + 1) & mask) {
+      const size_t j = first_with[slot];
+      if (j == SIZE_MAX) {
+        first_with[slot] = i;
+        break;
+      }
+      if (plan[j].id_hash == p.id_hash && *events[j].event_id == *events[i].event_id) {
+        p.repeats_id = true;
+        p.same_as_dup = SameContent(events[i], events[j]);
+        p.dup_of = j;
+        break;
+      }
+    }
+  }
+}
+
 bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<PlannedEvent>& plan,
                                   AppendOutcome& outcome, Lsn& newest_duplicate) {
   const uint64_t batch_id = ++batch_counter_;
   const size_t n = events.size();
-  std::unordered_map<Uuid, size_t, UuidHash> ids_in_batch;  // allocates only if used
   // Each event's lookups are cache misses in big tables (its id's slot; its stream's slot and
   // then node), so they are started ahead: slots kAhead events ahead, the stream nodes those
   // slots point to (by then cached) half as far ahead.
@@ -93,14 +123,11 @@ bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<Pla
         newest_duplicate = std::max(newest_duplicate, original.sequence);
         continue;
       }
-      if (n > 1) {
-        auto [it, inserted] = ids_in_batch.try_emplace(*ne.event_id, i);
-        if (!inserted) {
-          if (!SameContent(ne, events[it->second])) return fail_duplicate();
-          p.kind = PlannedEvent::Kind::kDuplicateInBatch;
-          p.dup_of = it->second;
-          continue;
-        }
+      if (p.repeats_id) {
+        // Not stored, so neither is the batch's first event with this id, which is new.
+        if (!p.same_as_dup) return fail_duplicate();
+        p.kind = PlannedEvent::Kind::kDuplicateInBatch;
+        continue;
       }
     }
     // OCC against the stream's version including pending events and this batch's earlier
@@ -152,6 +179,7 @@ void EventStore::Impl::AppendAsync(std::vector<NewEvent> events, AppendCallback 
     plan[i].id_hash = EventIdMap::Hash(*events[i].event_id);
     plan[i].stream_hash = StreamTable::Hash(events[i].tenant_id, events[i].entity_id);
   }
+  if (n > 1) FindRepeatedIds(events, plan);
   AppendOutcome outcome;
   outcome.results.resize(n);
 

@@ -249,6 +249,58 @@ TEST(EventStoreTest, DuplicatesWithinAndAcrossBatches) {
   EXPECT_EQ(store->GetStats().total_ingested, 3u);
 }
 
+TEST(EventStoreTest, IdsRepeatedManyTimesInOneLargeBatch) {
+  TempDir dir;
+  auto store = OpenOrDie(OptionsFor(dir.path()));
+  const Uuid stored = Uuid::NewV7();
+  ASSERT_TRUE(store->Append({WithId(Ev("s"), stored)}).status.ok());
+
+  // 3000 events over 1000 ids: each id three times, each time with the same content; and
+  // the stored id twice in the middle.
+  std::vector<Uuid> ids(1000);
+  for (Uuid& id : ids) id = Uuid::NewV7();
+  auto batch_of = [&] {
+    std::vector<NewEvent> batch;
+    for (size_t k = 0; k < 3000; ++k) {
+      if (k == 1500 || k == 2500) batch.push_back(WithId(Ev("s"), stored));
+      batch.push_back(WithId(Ev("e" + std::to_string(k % 1000)), ids[k % 1000]));
+    }
+    return batch;
+  };
+  AppendOutcome out = store->Append(batch_of());
+  ASSERT_TRUE(out.status.ok()) << out.status.ToString();
+  ASSERT_EQ(out.results.size(), 3002u);
+  EXPECT_EQ(store->GetStats().total_events, 1001u);
+  for (size_t i = 0; i < out.results.size(); ++i) {
+    const bool is_stored = i == 1500 || i == 2501;
+    const size_t k = i - (i > 1500) - (i > 2501);  // the index into ids
+    if (is_stored) {
+      EXPECT_TRUE(out.results[i].duplicate);
+      EXPECT_EQ(out.results[i].sequence, Lsn(1));
+    } else {
+      EXPECT_EQ(out.results[i].event_id, ids[k % 1000]);
+      EXPECT_EQ(out.results[i].duplicate, k >= 1000) << i;
+      EXPECT_EQ(out.results[i].sequence, Lsn(2 + k % 1000)) << i;
+    }
+  }
+
+  // The same batch with the third use of one id changed fails at that event, writing nothing.
+  std::vector<NewEvent> changed = batch_of();
+  changed[2700] = WithId(Ev("other"), ids[2698 % 1000]);  // index 2700 is k = 2698
+  out = store->Append(std::move(changed));
+  EXPECT_EQ(out.status.code(), StatusCode::kDuplicateEventId);
+  EXPECT_EQ(out.failed_index, 2700u);
+  EXPECT_EQ(out.duplicate_event_id, ids[698]);
+  EXPECT_EQ(store->GetStats().total_events, 1001u);
+
+  // A new batch whose first use of an id differs from its second: fails at the second.
+  const Uuid fresh = Uuid::NewV7();
+  out = store->Append({WithId(Ev("f"), fresh), Ev("g"), WithId(Ev("f", "other.type"), fresh)});
+  EXPECT_EQ(out.status.code(), StatusCode::kDuplicateEventId);
+  EXPECT_EQ(out.failed_index, 2u);
+  EXPECT_EQ(store->GetStats().total_events, 1001u);
+}
+
 TEST(EventStoreTest, ConcurrentAppendsAreGapFreeWithMonotonicTimestamps) {
   TempDir dir;
   auto store = OpenOrDie(OptionsFor(dir.path()));

@@ -102,6 +102,10 @@ class EventStore::Impl {
  private:
   // Everything AppendAsync decided about one requested event while holding seq_mu_.
   struct PlannedEvent;
+  // Marks every client id that an earlier event of the batch has too (PlannedEvent::
+  // repeats_id). It depends on the batch alone, so it runs before the sequencing lock.
+  static void FindRepeatedIds(const std::vector<NewEvent>& events,
+                              std::vector<PlannedEvent>& plan);
   // The checked, not-yet-indexed batch: fills `outcome` or sets its error.
   bool CheckBatch(std::vector<NewEvent>& events, std::vector<PlannedEvent>& plan,
                   AppendOutcome& outcome, Lsn& newest_duplicate);
