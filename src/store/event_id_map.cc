@@ -1,6 +1,7 @@
 #include "store/event_id_map.h"
 
 #include <new>
+#include <string>
 #include <utility>
 
 #include "core/status.h"
@@ -28,6 +29,8 @@ uint64_t EventIdMap::Hash(const Uuid& id) {
 
 bool EventIdMap::Insert(const Uuid& id, Lsn lsn, uint64_t h) {
   ANNAL_CHECK(lsn.value() != 0);
+  ANNAL_CHECK_MSG(lsn.value() <= kMaxLsn,
+                  "EventIdMap: LSN " + std::to_string(lsn.value()) + " is beyond 2^36 - 1");
   const size_t shard_index = h >> (64 - kShardBits);
   Shard& shard = shards_[shard_index];
   // A load factor of at most 1/2 to 5/8 keeps probe sequences short (shard_growth.h).
@@ -36,15 +39,14 @@ bool EventIdMap::Insert(const Uuid& id, Lsn lsn, uint64_t h) {
   const size_t mask = shard.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
     Slot& s = shard.slots[i];
-    if (s.lsn == 0) {
-      s.id = id;
-      s.lsn = lsn.value();
+    if (s.word == 0) {
+      s.word = lsn.value() << kHashBits | (h & kHashMask);
       ++shard.size;
       ++size_;
       MaybeAskForSpare(shard_index);
       return true;
     }
-    if (s.id == id) return false;
+    if (Holds(s, id, h)) return false;
   }
 }
 
@@ -53,9 +55,9 @@ std::optional<Lsn> EventIdMap::Find(const Uuid& id, uint64_t h) const {
   if (shard.slots.empty()) return std::nullopt;
   const size_t mask = shard.slots.size() - 1;
   for (size_t i = h & mask;; i = (i + 1) & mask) {
-    const Slot& s = shard.slots[i];
-    if (s.lsn == 0) return std::nullopt;
-    if (s.id == id) return Lsn(s.lsn);
+    const Slot s = shard.slots[i];
+    if (s.word == 0) return std::nullopt;
+    if (Holds(s, id, h)) return Lsn(s.lsn());
   }
 }
 
@@ -70,11 +72,12 @@ void EventIdMap::Grow(size_t shard) {
 }
 
 ZeroedTable<EventIdMap::Slot> EventIdMap::Shard::Rehashed(ZeroedTable<Slot> table) const {
+  ANNAL_CHECK_MSG(table.size() <= kMaxShardSlots, "EventIdMap: a shard outgrew its hash bits");
   const size_t mask = table.size() - 1;
-  for (const Slot& s : slots) {
-    if (s.lsn == 0) continue;
-    size_t i = Hash(s.id) & mask;
-    while (table[i].lsn != 0) i = (i + 1) & mask;
+  for (const Slot s : slots) {
+    if (s.word == 0) continue;
+    size_t i = s.hash_bits() & mask;
+    while (table[i].word != 0) i = (i + 1) & mask;
     table[i] = s;
   }
   return table;

@@ -29,6 +29,7 @@
 #include "core/types.h"
 #include "core/uuid.h"
 #include "store/event_id_map.h"
+#include "store/event_log.h"
 #include "store/lsn_list.h"
 
 namespace annal::store {
@@ -48,7 +49,10 @@ class Indexes {
   using EntityMap = std::map<std::string, EntityEntry, std::less<>>;
   using EventTypeMap = std::map<std::string, EventTypeEntry, std::less<>>;
 
-  Indexes() = default;
+  // Looks event ids up in `log` (EventIdMap::IdAt), which must outlive the indexes and hold
+  // every event before it is added.
+  explicit Indexes(const EventLog& log)
+      : ids_([&log](Lsn lsn) -> const Uuid& { return log.At(lsn).id; }) {}
   // A copy's remembered event type would point into the original's map.
   Indexes(const Indexes&) = delete;
   Indexes& operator=(const Indexes&) = delete;

@@ -156,7 +156,7 @@ class EventStore::Impl {
 
   mutable WriterPreferringSharedMutex index_mu_;
   EventLog log_;                    // guarded by index_mu_ (see above), but for PrepareNextChunk
-  Indexes indexes_;                 // guarded by index_mu_ (see above)
+  Indexes indexes_{log_};           // guarded by index_mu_ (see above)
 
   VisibilityTracker visibility_;
   std::atomic<uint64_t> total_ingested_{0};
