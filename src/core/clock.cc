@@ -58,10 +58,19 @@ TimestampMicros NowMicros() {
 }
 
 void AppendRfc3339(std::string& out, TimestampMicros t) {
+  // A batch's new events share one timestamp, so answers write the same one many times over:
+  // each thread keeps the last text it made.
+  thread_local TimestampMicros last_t = INT64_MIN;
+  thread_local char last_text[32];
+  thread_local size_t last_size = 0;
+  if (t == last_t) {
+    out.append(last_text, last_size);
+    return;
+  }
+  const size_t start = out.size();
   int64_t secs = t >= 0 ? t / 1000000 : -((-t + 999999) / 1000000);
   int64_t micros = t - secs * 1000000;
-  // Answers stamp many events with the same second (a batch shares one), so each thread
-  // keeps the text up to the seconds' '.' of the last second it formatted.
+  // Others often share the second: the text up to the seconds' '.' is kept too.
   thread_local int64_t cached_secs = INT64_MIN;
   thread_local std::string cached_prefix;
   if (secs != cached_secs) {
@@ -92,6 +101,11 @@ void AppendRfc3339(std::string& out, TimestampMicros t) {
   }
   tail[6] = 'Z';
   out.append(cached_prefix).append(tail, sizeof tail);
+  if (out.size() - start <= sizeof last_text) {
+    last_size = out.size() - start;
+    out.copy(last_text, last_size, start);
+    last_t = t;
+  }
 }
 
 std::string FormatRfc3339(TimestampMicros t) {

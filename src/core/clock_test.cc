@@ -11,13 +11,18 @@ TEST(Clock, FormatsUtcWithMicroseconds) {
 }
 
 TEST(Clock, FormatsEachTimestampOnItsOwn) {
-  // Consecutive calls within one second, across seconds, days and back, and before 1970.
+  // Consecutive calls with the same timestamp, within one second, across seconds, days and
+  // back, and before 1970.
   const std::pair<int64_t, const char*> cases[] = {
       {1795356187123456, "2026-11-22T14:03:07.123456Z"},
       {1795356187000001, "2026-11-22T14:03:07.000001Z"},
       {1795356188999999, "2026-11-22T14:03:08.999999Z"},
       {1795392000000000, "2026-11-23T00:00:00.000000Z"},
       {1795356187123456, "2026-11-22T14:03:07.123456Z"},
+      {1795356187123456, "2026-11-22T14:03:07.123456Z"},  // the same one again
+      {1795356187123457, "2026-11-22T14:03:07.123457Z"},
+      {1795356187123456, "2026-11-22T14:03:07.123456Z"},
+      {-1, "1969-12-31T23:59:59.999999Z"},
       {-1, "1969-12-31T23:59:59.999999Z"},
       {-1000000, "1969-12-31T23:59:59.000000Z"},
   };
