@@ -59,10 +59,11 @@ void EventStore::Impl::FindRepeatedIds(const std::vector<NewEvent>& events,
   size_t slot_count = 16;
   while (slot_count < 2 * n) slot_count *= 2;
   const size_t mask = slot_count - 1;
-  std::vector<size_t> first_with(slot_count, SIZE_MAX);  // event index, SIZE_MAX = empty
+  std::vector<size_t> first_with;  // event index, SIZE_MAX = empty; made at the first client id
   for (size_t i = 0; i < n; ++i) {
     auto& p = plan[i];
     if (!p.client_id) continue;
+    if (first_with.empty()) first_with.assign(slot_count, SIZE_MAX);
     for (size_t slot = p.id_hash & mask;; slot = (slot + 1) & mask) {
       const size_t j = first_with[slot];
       if (j == SIZE_MAX) {
