@@ -43,6 +43,13 @@ class JsonWriter {
   void Timestamp(int64_t micros);    // as an RFC 3339 string (AppendRfc3339)
   // Splices `json`, which must be one complete, valid JSON value.
   void Raw(std::string_view json);
+  // A value that `write(std::string& out)` appends itself: exactly one complete, valid JSON
+  // value. For hot paths that write many values of a fixed shape (WriteEventJson).
+  template <typename F>
+  void Value(F&& write) {
+    BeforeValue();
+    write(out_);
+  }
 
   // Key(k) followed by the value: bool, any integer, floating point, or anything that converts
   // to std::string_view (written as a string).

@@ -184,5 +184,39 @@ TEST(EventJson, HasEveryFieldInOrder) {
   EXPECT_NE(w2.str().find(R"("metadata":{"source":"test"})"), std::string::npos);
 }
 
+TEST(EventJson, EventsInAnArrayAndAfterAKey) {
+  Event a;
+  a.sequence = Lsn(1);
+  a.tenant_id = "t";
+  a.event_type = "x";
+  a.entity_id = "e";
+  a.entity_version = EntityVersion(1);
+  Event b = a;
+  b.sequence = Lsn(2);
+  b.entity_version = EntityVersion(2);
+  b.payload = "[1,2]";
+  b.metadata = "";  // empty metadata text is written as null, like an absent one
+  JsonWriter w;
+  w.BeginObject();
+  w.Key("events");
+  w.BeginArray();
+  WriteEventsJson(w, {&a, &b});
+  w.EndArray();
+  w.Key("event");
+  WriteEventJson(w, b);
+  w.Field("count", 2);
+  w.EndObject();
+  const std::string one =
+      R"({"id":"00000000-0000-0000-0000-000000000000","event_type":"x","entity_id":"e",)"
+      R"("tenant_id":"t","payload":null,"timestamp":"1970-01-01T00:00:00.000000Z",)"
+      R"("metadata":null,"version":1,"sequence":1,"entity_version":1})";
+  const std::string two =
+      R"({"id":"00000000-0000-0000-0000-000000000000","event_type":"x","entity_id":"e",)"
+      R"("tenant_id":"t","payload":[1,2],"timestamp":"1970-01-01T00:00:00.000000Z",)"
+      R"("metadata":null,"version":1,"sequence":2,"entity_version":2})";
+  EXPECT_EQ(w.str(), R"({"events":[)" + one + "," + two + R"(],"event":)" + two +
+                         R"(,"count":2})");
+}
+
 }  // namespace
 }  // namespace annal::http
