@@ -1,7 +1,6 @@
 #include "http/event_json.h"
 
 #include <algorithm>
-#include <charconv>
 #include <string>
 
 #include "core/clock.h"
@@ -10,12 +9,6 @@
 namespace annal::http {
 
 namespace {
-
-void AppendUint(std::string& out, uint64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
 
 void PrefetchEvent(const Event* e) {
   const char* p = reinterpret_cast<const char*>(e);
@@ -53,9 +46,9 @@ void WriteEventJson(JsonWriter& w, const Event& e) {
       out.append("null");
     }
     out.append(R"(,"version":1,"sequence":)");
-    AppendUint(out, e.sequence.value());
+    JsonWriter::AppendUint(out, e.sequence.value());
     out.append(R"(,"entity_version":)");
-    AppendUint(out, e.entity_version.value());
+    JsonWriter::AppendUint(out, e.entity_version.value());
     out.push_back('}');
   });
 }

@@ -135,9 +135,13 @@ void JsonWriter::Int(int64_t v) {
 
 void JsonWriter::Uint(uint64_t v) {
   BeforeValue();
+  AppendUint(out_, v);
+}
+
+void JsonWriter::AppendUint(std::string& out, uint64_t v) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  out.append(buf, r.ptr);
 }
 
 void JsonWriter::Double(double v) {

@@ -75,6 +75,8 @@ class JsonWriter {
 
   // Appends `s` to `out` as a quoted, escaped JSON string.
   static void AppendEscaped(std::string& out, std::string_view s);
+  // Appends `v` to `out` in decimal.
+  static void AppendUint(std::string& out, uint64_t v);
 
  private:
   void BeforeValue();

@@ -189,6 +189,18 @@ TEST_F(RouterTest, BatchIsAtomicAndNamesTheBadIndex) {
   EXPECT_EQ(int64_t(j["total"]), 3);
   EXPECT_EQ(int64_t(j["ingested"]), 3);
   EXPECT_EQ(int64_t(j["events"].at(2)["sequence"]), 3);
+  // Each result has exactly its id, timestamp and sequence, and the id is the stored event's.
+  for (size_t i = 0; i < 3; ++i) {
+    auto ev = j["events"].at(i);
+    EXPECT_EQ(simdjson::dom::object(ev).size(), 3u);
+    EXPECT_EQ(int64_t(ev["sequence"]), int64_t(i) + 1);
+    const std::string id{std::string_view(ev["event_id"])};
+    auto got = Get("/api/v1/events/" + id);
+    ASSERT_EQ(got.status, 200) << got.body;
+    EXPECT_EQ(std::string_view(Json(got)["event"]["timestamp"]),
+              std::string_view(ev["timestamp"]));
+    EXPECT_EQ(int64_t(Json(got)["event"]["sequence"]), int64_t(i) + 1);
+  }
 
   r = Post("/api/v1/events/batch", R"({"events":[{"event_type":"a","entity_id":"e3","payload":{}},
                                                  {"event_type":"a","payload":{}}]})");
