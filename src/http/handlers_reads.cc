@@ -85,7 +85,8 @@ HttpResponse EntityState(const Context& ctx, std::string_view entity_id, std::st
   w.BeginArray();
   for (const Event* e : state->history) {
     w.BeginObject();
-    w.Field("event_id", e->id.ToString());
+    w.Key("event_id");
+    w.Uuid(e->id);
     w.Field("type", e->event_type);
     w.Key("timestamp");
     w.Timestamp(e->timestamp);

@@ -122,6 +122,7 @@ TEST_F(RouterTest, AppendThenReadBack) {
   EXPECT_EQ(std::string_view(s["current_state"]["name"]), "Bo");
   EXPECT_EQ(simdjson::dom::array(s["history"]).size(), 2u);
   EXPECT_EQ(std::string_view(s["history"].at(1)["type"]), "user.renamed");
+  EXPECT_EQ(std::string_view(s["history"].at(0)["event_id"]), id);
   EXPECT_EQ(Get("/api/v1/entities/nobody/state").status, 404);
   EXPECT_EQ(Get("/api/v1/entities/u%2F1/state?as_of=bad").status, 400);
 }

@@ -23,7 +23,8 @@ namespace json = http::json;
 
 void WriteEvent(http::JsonWriter& w, const WalEvent& e) {
   w.BeginObject();
-  w.Field("id", e.id.ToString());
+  w.Key("id");
+  w.Uuid(e.id);
   w.Field("event_type", e.event_type);
   w.Field("entity_id", e.entity_id);
   w.Field("tenant_id", e.tenant_id);
