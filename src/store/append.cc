@@ -24,11 +24,11 @@ struct EventStore::Impl::PlannedEvent {
   // Computed before the sequencing lock is taken, to keep that work out of it.
   uint64_t id_hash = 0;      // EventIdMap::Hash(event_id)
   uint64_t stream_hash = 0;  // StreamTable::Hash(tenant_id, entity_id)
-  // A client id that an earlier event of this batch has too: events[dup_of] is the first
-  // one with it, and same_as_dup says whether their content is the same.
-  bool repeats_id = false;
+  // For a client id that an earlier event of this batch has too, events[dup_of] is the first
+  // one with it (else kNoDup), and same_as_dup says whether their content is the same.
+  static constexpr size_t kNoDup = SIZE_MAX;
+  size_t dup_of = kNoDup;
   bool same_as_dup = false;
-  size_t dup_of = 0;
 };
 
 namespace {
@@ -71,7 +71,6 @@ void EventStore::Impl::FindRepeatedIds(const std::vector<NewEvent>& events,
         break;
       }
       if (plan[j].id_hash == p.id_hash && *events[j].event_id == *events[i].event_id) {
-        p.repeats_id = true;
         p.same_as_dup = SameContent(events[i], events[j]);
         p.dup_of = j;
         break;
@@ -124,7 +123,7 @@ bool EventStore::Impl::CheckBatch(std::vector<NewEvent>& events, std::vector<Pla
         newest_duplicate = std::max(newest_duplicate, original.sequence);
         continue;
       }
-      if (p.repeats_id) {
+      if (p.dup_of != PlannedEvent::kNoDup) {
         // Not stored, so neither is the batch's first event with this id, which is new.
         if (!p.same_as_dup) return fail_duplicate();
         p.kind = PlannedEvent::Kind::kDuplicateInBatch;

@@ -102,8 +102,8 @@ class EventStore::Impl {
  private:
   // Everything AppendAsync decided about one requested event while holding seq_mu_.
   struct PlannedEvent;
-  // Marks every client id that an earlier event of the batch has too (PlannedEvent::
-  // repeats_id). It depends on the batch alone, so it runs before the sequencing lock.
+  // Marks every client id that an earlier event of the batch has too (PlannedEvent::dup_of).
+  // It depends on the batch alone, so it runs before the sequencing lock.
   static void FindRepeatedIds(const std::vector<NewEvent>& events,
                               std::vector<PlannedEvent>& plan);
   // The checked, not-yet-indexed batch: fills `outcome` or sets its error.
