@@ -112,6 +112,8 @@ Status SyncData(int fd, const std::filesystem::path& path) {
   return Status::Ok();
 }
 
+void DropCachedPages(int fd) { (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED); }
+
 Status Truncate(int fd, uint64_t size, const std::filesystem::path& path) {
   int rc;
   do {

@@ -51,6 +51,9 @@ Status WriteAll(int fd, std::span<iovec> iov, const std::filesystem::path& path)
 Status WriteAllAt(int fd, uint64_t offset, std::span<iovec> iov, const std::filesystem::path& path);
 Status SyncData(int fd, const std::filesystem::path& path);  // fdatasync
 Status Truncate(int fd, uint64_t size, const std::filesystem::path& path);
+// Asks the kernel to drop the file's clean cached pages (posix_fadvise POSIX_FADV_DONTNEED).
+// Only advice: dirty pages stay until written back, and the file reads the same either way.
+void DropCachedPages(int fd);
 // fsync of a directory, so that created/renamed entries in it survive a crash.
 Status SyncDir(const std::filesystem::path& dir);
 

@@ -1,7 +1,11 @@
 // Preallocated segments (docs/format/wal.md, "Preallocated segments"): the writer moves into
 // zero-filled spare files, closed segments end at their last record, and a crash that leaves
 // preallocated zeros behind loses nothing and reports nothing.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,6 +132,57 @@ TEST(Preallocation, TheWriterMovesIntoZeroFilledSpareSegmentsAndClosedOnesEndAtT
   ExpectEndsAtLastRecord(segs->back().path, segs->back().first_lsn);
   EXPECT_FALSE(fs::exists(options.dir / SpareSegment::kFileName));
   ExpectReopensWithoutRepair(options, lsn - 1);
+}
+
+// Pages of `path` in the page cache (mincore over a read-only mapping).
+size_t ResidentPages(const fs::path& path) {
+  const size_t bytes = fs::file_size(path);
+  if (bytes == 0) return 0;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << path;
+  void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  EXPECT_NE(map, MAP_FAILED) << path;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in((bytes + page - 1) / page);
+  EXPECT_EQ(::mincore(map, bytes, in.data()), 0);
+  ::munmap(map, bytes);
+  size_t n = 0;
+  for (unsigned char c : in) n += c & 1;
+  return n;
+}
+
+// A closed segment is read again only by a follower catching up or by recovery, so the writer
+// drops its cached pages: the WAL's page cache stays at about the active segment and the spare
+// instead of growing with every byte written. With preallocation the spare's thread does it,
+// without it (small segments) the writer itself. The active segment stays cached.
+TEST(Preallocation, ClosedSegmentsLeaveThePageCache) {
+  TempDir tmp;
+  struct statfs fs_info {};
+  ASSERT_EQ(::statfs(tmp.path().c_str(), &fs_info), 0);
+  if (fs_info.f_type == TMPFS_MAGIC) GTEST_SKIP() << "tmpfs pages are the file itself";
+  for (uint64_t segment : {kSegment, uint64_t{64} << 10}) {
+    SCOPED_TRACE("segment bytes: " + std::to_string(segment));
+    WalOptions options = Options(tmp.path() / std::to_string(segment), segment);
+    std::vector<Replayed> unused;
+    auto wal = OpenCollecting(options, &unused);
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    uint64_t lsn = 1;
+    for (uint64_t written = 0; written < 3 * segment; lsn += kPerBatch) {
+      written += testing::RecordOffset(lsn, lsn + kPerBatch) - 64;
+      ASSERT_TRUE(SubmitSync(**wal, MakeBatch(lsn, kPerBatch)).ok());
+    }
+    auto segs = ListSegments(options.dir);
+    ASSERT_TRUE(segs.ok());
+    ASSERT_GE(segs->size(), 3u);
+    EXPECT_GT(ResidentPages(segs->back().path), 0u) << "the active segment is cached";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (size_t i = 0; i + 1 < segs->size(); ++i) {
+      while (ResidentPages((*segs)[i].path) > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      EXPECT_EQ(ResidentPages((*segs)[i].path), 0u) << (*segs)[i].path;
+    }
+  }
 }
 
 TEST(Preallocation, ACrashInsideAPreallocatedSegmentLosesNothingAndWritingContinuesInPlace) {

@@ -30,6 +30,18 @@ void SpareSegment::Request() {
   std::lock_guard lock(mu_);
   if (state_ != State::kNone) return;
   state_ = State::kRequested;
+  StartThreadLocked();
+}
+
+void SpareSegment::DropCache(UniqueFd closed_segment) {
+  if (!closed_segment.valid()) return;
+  std::lock_guard lock(mu_);
+  if (stop_) return;  // closes it
+  to_drop_.push_back(std::move(closed_segment));
+  StartThreadLocked();
+}
+
+void SpareSegment::StartThreadLocked() {
   if (!thread_.joinable()) {
     thread_ = NamedThread("annal-wal-spare", [this] { Run(); });
   } else {
@@ -50,6 +62,7 @@ void SpareSegment::Stop() {
     if (state_ == State::kStopped) return;
     stop_ = true;
     ready_.reset();
+    to_drop_.clear();
   }
   cv_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -62,8 +75,17 @@ void SpareSegment::Stop() {
 void SpareSegment::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [this] { return stop_ || state_ == State::kRequested; });
+    cv_.wait(lock, [this] { return stop_ || state_ == State::kRequested || !to_drop_.empty(); });
     if (stop_) return;
+    if (!to_drop_.empty()) {
+      std::vector<UniqueFd> drop = std::move(to_drop_);
+      to_drop_.clear();
+      lock.unlock();
+      for (UniqueFd& fd : drop) DropCachedPages(fd.get());
+      drop.clear();  // closes them
+      lock.lock();
+      continue;
+    }
     state_ = State::kPreparing;
     lock.unlock();
     Result<UniqueFd> fd = Prepare();

@@ -12,6 +12,12 @@
 // leftover spare (crash) is deleted, never used: only a spare this process zero-filled and
 // synced is trusted to be zero.
 //
+// The same thread drops the page cache of the segments the writer closes (DropCache), before
+// it zero-fills the next spare. Without that, every WAL byte ever written stays cached and
+// each new segment is written into fresh memory; with it, the next spare's pages are mostly
+// the ones just freed. Dropping 64 MiB of cached pages takes ~5 ms here, which the writer
+// thread, with group commits waiting on it, does not spend.
+//
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -21,6 +27,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "wal/file.h"
 
@@ -42,6 +49,9 @@ class SpareSegment {
   // preparing failed). The caller owns the file from here on and must rename it away (or
   // delete it) before the next Request() completes.
   std::optional<UniqueFd> Take();
+  // Takes a closed, synced segment's file: its cached pages are dropped on this object's thread
+  // (POSIX_FADV_DONTNEED) and the file is closed. Never blocks on I/O.
+  void DropCache(UniqueFd closed_segment);
   std::filesystem::path path() const { return dir_ / kFileName; }
   uint64_t bytes() const { return bytes_; }
 
@@ -53,6 +63,8 @@ class SpareSegment {
   void Run();
   // Creates and zero-fills the file; returns it open, or an error. Checks stop_ between chunks.
   Result<UniqueFd> Prepare();
+  // Starts the thread if it is not running. REQUIRES: mu_ held.
+  void StartThreadLocked();
 
   const std::filesystem::path dir_;
   const uint64_t bytes_;
@@ -60,6 +72,7 @@ class SpareSegment {
   std::condition_variable cv_;
   State state_ = State::kNone;  // guarded by mu_
   UniqueFd ready_;              // guarded by mu_: the spare when kReady
+  std::vector<UniqueFd> to_drop_;  // guarded by mu_: closed segments whose cache to drop
   bool stop_ = false;           // guarded by mu_
   std::thread thread_;
 };

@@ -258,7 +258,9 @@ TEST(SyncPolicy, ParsesTheThreeSpellingsAndRejectsOthers) {
                           "interval:600000", "never ", "always:1"}) {
     auto r = SyncPolicy::Parse(bad);
     EXPECT_FALSE(r.ok()) << "'" << bad << "'";
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include <array>
+#include <utility>
 
 #include "wal/record.h"
 #include "wal/segment.h"
@@ -189,13 +190,26 @@ Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds, std::optional<UniqueFd
   }
   ANNAL_RETURN_IF_ERROR(SyncCurrent(fsync_seconds));
   if (!spare && spare_) spare = spare_->Take();
+  UniqueFd next_fd;
   if (spare) {
-    ANNAL_RETURN_IF_ERROR(InstallSpare(next, std::move(*spare)));
+    ANNAL_RETURN_IF_ERROR(InstallSpare(next, *spare));
+    next_fd = std::move(*spare);
+    file_bytes_ = spare_->bytes();
   } else {
     SegmentHeader h{options_.node_id, std::max(options_.epoch, writer_epoch_), next};
-    ANNAL_ASSIGN_OR_RETURN(UniqueFd fd, CreateSegment(options_.dir, h));
-    fd_ = std::move(fd);
+    ANNAL_ASSIGN_OR_RETURN(next_fd, CreateSegment(options_.dir, h));
     file_bytes_ = kSegmentHeaderSize;
+  }
+  UniqueFd closed = std::exchange(fd_, std::move(next_fd));
+  // The closed segment is synced, so its cached pages are clean, and nothing reads them in
+  // normal operation (a follower catching up reads them from disk). Dropping them keeps the
+  // WAL's page cache at about two segments instead of every byte ever written: each new
+  // segment's pages then come from the ones just freed, not from fresh memory (see
+  // SpareSegment::DropCache; docs/benchmarks.md, issue 5 change log 30).
+  if (spare_) {
+    spare_->DropCache(std::move(closed));
+  } else if (closed.valid()) {
+    DropCachedPages(closed.get());
   }
   segment_path_ = options_.dir / SegmentFileName(next);
   segment_bytes_ = write_offset_ = kSegmentHeaderSize;
@@ -203,7 +217,7 @@ Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds, std::optional<UniqueFd
   return Status::Ok();
 }
 
-Status Wal::Impl::InstallSpare(Lsn next, UniqueFd spare) {
+Status Wal::Impl::InstallSpare(Lsn next, const UniqueFd& spare) {
   const std::filesystem::path from = spare_->path();
   const std::filesystem::path to = options_.dir / SegmentFileName(next);
   std::array<std::byte, kSegmentHeaderSize> header;
@@ -215,10 +229,7 @@ Status Wal::Impl::InstallSpare(Lsn next, UniqueFd spare) {
   if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0)
     return IOError("rename " + from.string() + " to " + to.string() + ": " +
                    std::generic_category().message(errno));
-  ANNAL_RETURN_IF_ERROR(SyncDir(options_.dir));
-  fd_ = std::move(spare);
-  file_bytes_ = spare_->bytes();
-  return Status::Ok();
+  return SyncDir(options_.dir);
 }
 
 void Wal::Impl::Poison(const Status& st, std::string_view when) {

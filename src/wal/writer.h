@@ -52,8 +52,8 @@ class Wal::Impl {
   // Syncs the full segment (cut to its records first, if it was preallocated) and starts a new
   // one whose first LSN is `next`: the spare if one is ready, else a plain new file.
   Status Rotate(Lsn next, double* fsync_seconds, std::optional<UniqueFd> spare = std::nullopt);
-  // Makes the spare at `spare` the segment starting at `next`: header, sync, rename, sync dir.
-  Status InstallSpare(Lsn next, UniqueFd spare);
+  // Makes the spare file the segment starting at `next`: header, sync, rename, sync dir.
+  Status InstallSpare(Lsn next, const UniqueFd& spare);
   void Poison(const Status& st, std::string_view when);
 
   const WalOptions options_;
