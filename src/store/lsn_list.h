@@ -11,6 +11,11 @@
 // (8192 page faults) took ~20 ms under the locks; untouched, its pages are faulted in one at a
 // time as entries arrive.
 //
+// The list also keeps where its next entry goes and where the last block ends, so push_back
+// touches the list itself and the slot it writes, not the array of block pointers: with a
+// thousand entity lists filled in turn by ingest threads on both cores, that array's line was
+// the cache miss that push_back waited for (change 31 in docs/benchmarks.md).
+//
 // Not synchronized; guarded like the indexes that own it (see indexes.h).
 #pragma once
 
@@ -19,6 +24,7 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/types.h"
@@ -27,6 +33,26 @@ namespace annal::store {
 
 class LsnList {
  public:
+  LsnList() = default;
+  // Moves leave `o` empty (its blocks now belong to this list).
+  LsnList(LsnList&& o) noexcept
+      : blocks_(std::move(o.blocks_)),
+        size_(std::exchange(o.size_, 0)),
+        next_(std::exchange(o.next_, nullptr)),
+        block_end_(std::exchange(o.block_end_, nullptr)) {
+    o.blocks_.clear();
+  }
+  LsnList& operator=(LsnList&& o) noexcept {
+    if (this != &o) {
+      blocks_ = std::move(o.blocks_);
+      o.blocks_.clear();
+      size_ = std::exchange(o.size_, 0);
+      next_ = std::exchange(o.next_, nullptr);
+      block_end_ = std::exchange(o.block_end_, nullptr);
+    }
+    return *this;
+  }
+
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
@@ -40,18 +66,14 @@ class LsnList {
 
   // REQUIRES: lsn is greater than back() (the list stays ascending).
   void push_back(Lsn lsn) {
-    const Position p = Locate(size_);
-    if (p.block == blocks_.size()) {
-      blocks_.emplace_back(static_cast<Lsn*>(::operator new(BlockSize(p.block) * sizeof(Lsn))));
-    }
-    new (blocks_[p.block].get() + p.offset) Lsn(lsn);
+    if (next_ == block_end_) AddBlock();
+    new (next_++) Lsn(lsn);
     ++size_;
   }
 
   // Starts loading the slot the next push_back writes, if it exists already.
   void PrefetchNextSlot() const {
-    const Position p = Locate(size_);
-    if (p.block < blocks_.size()) __builtin_prefetch(blocks_[p.block].get() + p.offset, 1);
+    if (next_ != block_end_) __builtin_prefetch(next_, 1);
   }
 
   // The first index whose LSN is >= lsn (LowerBound) / > lsn (UpperBound), or size().
@@ -69,6 +91,14 @@ class LsnList {
     return {b, j - (size_t{2} << b)};
   }
   static size_t BlockSize(size_t block) { return size_t{2} << block; }
+
+  // The next block, twice the size of the last; next_ and block_end_ move to it.
+  void AddBlock() {
+    const size_t n = BlockSize(blocks_.size());
+    blocks_.emplace_back(static_cast<Lsn*>(::operator new(n * sizeof(Lsn))));
+    next_ = blocks_.back().get();
+    block_end_ = next_ + n;
+  }
 
   // The first index where `before` is false; `before` holds for a prefix of the list.
   template <typename Pred>
@@ -92,6 +122,8 @@ class LsnList {
 
   std::vector<std::unique_ptr<Lsn, FreeBlock>> blocks_;  // raw storage; the first size_ are set
   size_t size_ = 0;
+  Lsn* next_ = nullptr;       // where entry size_ goes: in the last block, or == block_end_
+  Lsn* block_end_ = nullptr;  // one past the last block (null while there is none)
 };
 
 // Number of leading entries of an ascending LSN list that are <= visible. Scans from the back

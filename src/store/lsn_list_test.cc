@@ -34,6 +34,28 @@ TEST(LsnListTest, MatchesAVector) {
   }
 }
 
+// A list keeps appending in the right place after a move (the index tables move their
+// entries when they grow), and the list it was moved from is empty and usable again.
+TEST(LsnListTest, AMovedListAppendsWhereItLeftOff) {
+  LsnList a;
+  for (uint64_t lsn = 1; lsn <= 13; ++lsn) a.push_back(Lsn(lsn));  // ends inside a block
+  LsnList b(std::move(a));
+  EXPECT_TRUE(a.empty());
+  for (uint64_t lsn = 14; lsn <= 100; ++lsn) b.push_back(Lsn(lsn));
+  LsnList c;
+  c = std::move(b);
+  EXPECT_TRUE(b.empty());
+  for (uint64_t lsn = 101; lsn <= 200; ++lsn) c.push_back(Lsn(lsn));
+  ASSERT_EQ(c.size(), 200u);
+  for (size_t i = 0; i < c.size(); ++i) ASSERT_EQ(c[i], Lsn(i + 1)) << i;
+  a.push_back(Lsn(7));
+  b.push_back(Lsn(8));
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(a.back(), Lsn(7));
+  EXPECT_EQ(b.front(), Lsn(8));
+}
+
 TEST(LsnListTest, VisibleEndCutsThePendingTail) {
   LsnList list;
   EXPECT_EQ(VisibleEnd(list, Lsn(5)), 0u);
