@@ -13,10 +13,10 @@
 # Each pair runs A, then B (`annal serve --wal-sync always` on a free loopback port, then
 # annal-loadgen), and checks that the server holds exactly the events the driver saw
 # acknowledged. Prints per run: events/s, write p99, reads/s and read p99 / p99.9 (with
-# READERS), the server's CPU per event; per pair: B ÷ A (of events/s); at the end the median
-# ratio. On this VM single runs move by ±15%, so only ratios from pairs, and several of them,
-# say anything. Every server is stopped by its PID. Release binaries only: benchmark nothing
-# else.
+# READERS), the server's CPU per event, the slowest and fastest second's events; per pair:
+# B ÷ A (of events/s); at the end the median ratio. On this VM single runs move by ±15%, so
+# only ratios from pairs, and several of them, say anything. Every server is stopped by its
+# PID. Release binaries only: benchmark nothing else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -66,7 +66,11 @@ run() {
       "$(jq -r .read.latency_ms.p99 <<<"$json")" "$(jq -r .read.latency_ms.p99_9 <<<"$json")"
   fi
   # The server's CPU over its whole life (warm-up included) per event it stored.
-  printf '  server %.2f µs/event\n' "$(bc -l <<<"$cpu_ticks / $ticks * 1000000 / $stored")"
+  printf '  server %.2f µs/event' "$(bc -l <<<"$cpu_ticks / $ticks * 1000000 / $stored")"
+  # The slowest and fastest whole second of the window: a rate that sags late in a run shows
+  # here and not in the mean (the last second is left out when the duration is fractional).
+  printf '  per second %s\n' "$(jq -r --argjson d "$DURATION" '.write.events_by_second
+    | .[0:($d | floor)] | if length == 0 then "-" else "\(min)-\(max)" end' <<<"$json")"
 }
 
 echo "ab: A = $A"

@@ -128,6 +128,8 @@ void EventLoop::Complete(Client& c, const Outcome& outcome, Clock::time_point no
     if (in_window) {
       ++op.requests;
       op.events += outcome.events;
+      op.AddEventsAt(static_cast<size_t>((now - timeline_.measure_begin) / std::chrono::seconds(1)),
+                     outcome.events);
       op.latency.Record(static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.started).count()));
     }

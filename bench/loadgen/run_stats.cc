@@ -14,6 +14,13 @@ void OpStats::Merge(const OpStats& other) {
   requests += other.requests;
   events += other.events;
   errors += other.errors;
+  for (size_t i = 0; i < other.events_by_second.size(); ++i)
+    AddEventsAt(i, other.events_by_second[i]);
+}
+
+void OpStats::AddEventsAt(size_t second, uint64_t n) {
+  if (events_by_second.size() <= second) events_by_second.resize(second + 1, 0);
+  events_by_second[second] += n;
 }
 
 void RunStats::AddError(const std::string& kind, const std::string& detail) {
@@ -61,6 +68,10 @@ void OpJson(http::JsonWriter& w, const OpStats& op, double seconds) {
   w.Field("events_per_s", Round3(static_cast<double>(op.events) / seconds));
   w.Key("latency_ms");
   LatencyJson(w, op.latency);
+  w.Key("events_by_second");
+  w.BeginArray();
+  for (uint64_t n : op.events_by_second) w.Uint(n);
+  w.EndArray();
   w.EndObject();
 }
 

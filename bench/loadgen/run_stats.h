@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "histogram.h"
 
@@ -15,8 +16,13 @@ struct OpStats {
   uint64_t requests = 0;     // successful requests
   uint64_t events = 0;       // write: events acknowledged; read: events returned
   uint64_t errors = 0;       // failed requests
+  // Events completed in each second of the window (second i: [begin + i s, begin + (i+1) s));
+  // the last entry covers only what is left of a fractional duration. A rate that sags late in
+  // a run (memory, compaction, the peer's own housekeeping) shows here and not in the mean.
+  std::vector<uint64_t> events_by_second;
 
   void Merge(const OpStats& other);
+  void AddEventsAt(size_t second, uint64_t n);
 };
 
 struct RunStats {
