@@ -69,6 +69,16 @@ uint64_t WriteUntilInPreallocatedSegment(Wal& wal, const WalOptions& options, ui
   }
 }
 
+// Submits kPerBatch-event batches from `lsn` until at least `bytes` of records are written.
+// Returns the next LSN.
+uint64_t WriteRecordBytes(Wal& wal, uint64_t lsn, uint64_t bytes) {
+  for (uint64_t written = 0; written < bytes; lsn += kPerBatch) {
+    written += testing::RecordOffset(lsn, lsn + kPerBatch) - 64;
+    EXPECT_TRUE(SubmitSync(wal, MakeBatch(lsn, kPerBatch)).ok());
+  }
+  return lsn;
+}
+
 // Reads a segment to its end: the records must end exactly at the file's end.
 void ExpectEndsAtLastRecord(const fs::path& path, Lsn first) {
   auto reader = SegmentReader::Open(SegmentFile{first, path});
@@ -97,10 +107,7 @@ TEST(Preallocation, TheWriterMovesIntoZeroFilledSpareSegmentsAndClosedOnesEndAtT
     // The new log starts in a plain file; once the spare is ready it moves there.
     lsn = WriteUntilInPreallocatedSegment(**wal, options, lsn);
     // Past a full segment: the next rotation takes the next spare.
-    for (uint64_t written = 0; written < 2 * kSegment; lsn += kPerBatch) {
-      written += testing::RecordOffset(lsn, lsn + kPerBatch) - 64;
-      ASSERT_TRUE(SubmitSync(**wal, MakeBatch(lsn, kPerBatch)).ok());
-    }
+    lsn = WriteRecordBytes(**wal, lsn, 2 * kSegment);
     auto segs = ListSegments(options.dir);
     ASSERT_TRUE(segs.ok());
     ASSERT_GE(segs->size(), 3u);
@@ -140,9 +147,11 @@ size_t ResidentPages(const fs::path& path) {
   if (bytes == 0) return 0;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   EXPECT_GE(fd, 0) << path;
+  if (fd < 0) return SIZE_MAX;
   void* map = ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0);
   ::close(fd);
   EXPECT_NE(map, MAP_FAILED) << path;
+  if (map == MAP_FAILED) return SIZE_MAX;
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   std::vector<unsigned char> in((bytes + page - 1) / page);
   EXPECT_EQ(::mincore(map, bytes, in.data()), 0);
@@ -154,24 +163,28 @@ size_t ResidentPages(const fs::path& path) {
 
 // A closed segment is read again only by a follower catching up or by recovery, so the writer
 // drops its cached pages: the WAL's page cache stays at about the active segment and the spare
-// instead of growing with every byte written. With preallocation the spare's thread does it,
-// without it (small segments) the writer itself. The active segment stays cached.
+// instead of growing with every byte written. The spare's thread does it, with or without
+// preallocation; for segments too small for that thread, the writer itself. The active segment
+// stays cached.
 TEST(Preallocation, ClosedSegmentsLeaveThePageCache) {
   TempDir tmp;
   struct statfs fs_info {};
   ASSERT_EQ(::statfs(tmp.path().c_str(), &fs_info), 0);
   if (fs_info.f_type == TMPFS_MAGIC) GTEST_SKIP() << "tmpfs pages are the file itself";
-  for (uint64_t segment : {kSegment, uint64_t{64} << 10}) {
-    SCOPED_TRACE("segment bytes: " + std::to_string(segment));
-    WalOptions options = Options(tmp.path() / std::to_string(segment), segment);
+  const struct {
+    uint64_t segment;
+    bool preallocate;
+  } configs[] = {{kSegment, true}, {kSegment, false}, {uint64_t{64} << 10, true}};
+  for (const auto& c : configs) {
+    const std::string name =
+        std::to_string(c.segment) + (c.preallocate ? "-preallocated" : "-plain");
+    SCOPED_TRACE(name);
+    WalOptions options = Options(tmp.path() / name, c.segment);
+    options.preallocate = c.preallocate;
     std::vector<Replayed> unused;
     auto wal = OpenCollecting(options, &unused);
     ASSERT_TRUE(wal.ok()) << wal.status().ToString();
-    uint64_t lsn = 1;
-    for (uint64_t written = 0; written < 3 * segment; lsn += kPerBatch) {
-      written += testing::RecordOffset(lsn, lsn + kPerBatch) - 64;
-      ASSERT_TRUE(SubmitSync(**wal, MakeBatch(lsn, kPerBatch)).ok());
-    }
+    WriteRecordBytes(**wal, 1, 3 * c.segment);
     auto segs = ListSegments(options.dir);
     ASSERT_TRUE(segs.ok());
     ASSERT_GE(segs->size(), 3u);

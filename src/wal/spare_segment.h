@@ -13,7 +13,8 @@
 // synced is trusted to be zero.
 //
 // The same thread drops the page cache of the segments the writer closes (DropCache), before
-// it zero-fills the next spare. Without that, every WAL byte ever written stays cached and
+// it zero-fills the next spare; the writer keeps the thread for that alone when it does not
+// preallocate. Without that, every WAL byte ever written stays cached and
 // each new segment is written into fresh memory; with it, the next spare's pages are mostly
 // the ones just freed. Dropping 64 MiB of cached pages takes ~5 ms here, which the writer
 // thread, with group commits waiting on it, does not spend.

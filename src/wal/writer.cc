@@ -39,8 +39,12 @@ Wal::Impl::Impl(WalOptions options, RecoveredLog log)
       last_submitted_atomic_(log.last_lsn.value()),
       durable_(log.last_lsn.value()),
       active_first_lsn_(log.segment_first_lsn.value()) {
-  if (options_.preallocate && options_.segment_bytes >= kMinPreallocatedSegment)
+  // The helper thread also drops closed segments from the page cache (Rotate), so it exists
+  // for every log with segments of preallocated size, whether or not it preallocates.
+  if (options_.segment_bytes >= kMinPreallocatedSegment) {
     spare_ = std::make_unique<SpareSegment>(options_.dir, options_.segment_bytes);
+    preallocate_ = options_.preallocate;
+  }
   if (options_.sync.mode == SyncMode::kNever)
     spdlog::warn("wal: sync policy 'never': acknowledged writes are lost on a machine crash "
                  "(benchmarks only)");
@@ -122,7 +126,7 @@ void Wal::Impl::CommitGroup(std::vector<Pending>& group) {
   size_t durable_count = 0;  // leading batches that reached durability under the policy
   Status st;
   iov_.clear();
-  if (spare_ && file_bytes_ < options_.segment_bytes && segment_bytes_ > kSegmentHeaderSize) {
+  if (preallocate_ && file_bytes_ < options_.segment_bytes && segment_bytes_ > kSegmentHeaderSize) {
     // The active segment is a plain file (a new or recovered log): move to a preallocated one
     // as soon as the spare is ready, between two batches like every rotation.
     if (auto spare = spare_->Take())
@@ -150,7 +154,8 @@ void Wal::Impl::CommitGroup(std::vector<Pending>& group) {
     if (st.ok()) durable_count = group.size();
   }
   if (!st.ok()) Poison(st, "writing a group");
-  if (spare_ && st.ok() && segment_bytes_ - kSegmentHeaderSize >= SpareTrigger(options_.segment_bytes))
+  if (preallocate_ && st.ok() &&
+      segment_bytes_ - kSegmentHeaderSize >= SpareTrigger(options_.segment_bytes))
     spare_->Request();
   if (durable_count > 0)
     durable_.store(group[durable_count - 1].batch.last_lsn().value(), std::memory_order_release);
@@ -189,7 +194,7 @@ Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds, std::optional<UniqueFd
     unsynced_ = true;
   }
   ANNAL_RETURN_IF_ERROR(SyncCurrent(fsync_seconds));
-  if (!spare && spare_) spare = spare_->Take();
+  if (!spare && preallocate_) spare = spare_->Take();
   UniqueFd next_fd;
   if (spare) {
     ANNAL_RETURN_IF_ERROR(InstallSpare(next, *spare));
@@ -205,7 +210,8 @@ Status Wal::Impl::Rotate(Lsn next, double* fsync_seconds, std::optional<UniqueFd
   // normal operation (a follower catching up reads them from disk). Dropping them keeps the
   // WAL's page cache at about two segments instead of every byte ever written: each new
   // segment's pages then come from the ones just freed, not from fresh memory (see
-  // SpareSegment::DropCache; docs/benchmarks.md, issue 5 change log 30).
+  // SpareSegment::DropCache; docs/benchmarks.md, issue 5 change log 30). Segments too small
+  // for a helper thread are dropped here, in microseconds.
   if (spare_) {
     spare_->DropCache(std::move(closed));
   } else if (closed.valid()) {

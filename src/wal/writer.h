@@ -70,8 +70,10 @@ class Wal::Impl {
   Status poison_;            // first I/O error; once set, nothing is written any more
   std::vector<iovec> iov_;   // reused across groups
 
-  // Preallocation (WalOptions::preallocate): null when off. Used by the writer thread only.
+  // The helper thread: zero-fills spares when preallocate_, and drops closed segments from the
+  // page cache. Null for segments under kMinPreallocatedSegment. Used by the writer thread only.
   std::unique_ptr<SpareSegment> spare_;
+  bool preallocate_ = false;  // WalOptions::preallocate, for segments the helper handles
 
   std::thread thread_;
   std::mutex mu_;
