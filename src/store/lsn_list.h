@@ -95,7 +95,9 @@ class LsnList {
   // The next block, twice the size of the last; next_ and block_end_ move to it.
   void AddBlock() {
     const size_t n = BlockSize(blocks_.size());
-    blocks_.emplace_back(static_cast<Lsn*>(::operator new(n * sizeof(Lsn))));
+    // Owned before the vector grows: a throwing push_back then frees it.
+    std::unique_ptr<Lsn, FreeBlock> block(static_cast<Lsn*>(::operator new(n * sizeof(Lsn))));
+    blocks_.push_back(std::move(block));
     next_ = blocks_.back().get();
     block_end_ = next_ + n;
   }
