@@ -34,18 +34,16 @@ namespace annal::store {
 class LsnList {
  public:
   LsnList() = default;
-  // Moves leave `o` empty (its blocks now belong to this list).
+  // Moves leave `o` empty (its blocks now belong to this list). Not defaulted: a defaulted move
+  // would leave o.next_ pointing into blocks it no longer owns.
   LsnList(LsnList&& o) noexcept
-      : blocks_(std::move(o.blocks_)),
+      : blocks_(std::exchange(o.blocks_, {})),
         size_(std::exchange(o.size_, 0)),
         next_(std::exchange(o.next_, nullptr)),
-        block_end_(std::exchange(o.block_end_, nullptr)) {
-    o.blocks_.clear();
-  }
+        block_end_(std::exchange(o.block_end_, nullptr)) {}
   LsnList& operator=(LsnList&& o) noexcept {
     if (this != &o) {
-      blocks_ = std::move(o.blocks_);
-      o.blocks_.clear();
+      blocks_ = std::exchange(o.blocks_, {});
       size_ = std::exchange(o.size_, 0);
       next_ = std::exchange(o.next_, nullptr);
       block_end_ = std::exchange(o.block_end_, nullptr);

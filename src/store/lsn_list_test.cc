@@ -34,8 +34,9 @@ TEST(LsnListTest, MatchesAVector) {
   }
 }
 
-// A list keeps appending in the right place after a move (the index tables move their
-// entries when they grow), and the list it was moved from is empty and usable again.
+// A list keeps appending in the right place after a move, and the list it was moved from is
+// empty and usable again (it must not write into the blocks it handed over). The indexes keep
+// their lists in std::map nodes, which never move; the type is still safe to move.
 TEST(LsnListTest, AMovedListAppendsWhereItLeftOff) {
   LsnList a;
   for (uint64_t lsn = 1; lsn <= 13; ++lsn) a.push_back(Lsn(lsn));  // ends inside a block
