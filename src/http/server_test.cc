@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
 #include <thread>
 
 #include "metrics/metrics.h"
@@ -31,10 +33,13 @@ struct Reply {
 
 class Client {
  public:
-  explicit Client(uint16_t port) {
+  // receive_buffer > 0: a small SO_RCVBUF, so a large answer fills the server's socket.
+  explicit Client(uint16_t port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     timeval tv{30, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -78,6 +83,15 @@ class Client {
   bool ClosedByServer() {
     if (!buf_.empty()) return false;
     return !Fill();
+  }
+
+  // True if the server closes the connection (EOF or reset) with nothing more to read; false
+  // if it sends something or the 30 s receive timeout passes first.
+  bool ServerClosesIt() {
+    if (!buf_.empty()) return false;
+    char tmp[64];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
   }
 
   Reply Request(std::string_view method, std::string_view target, std::string_view body = {},
@@ -220,6 +234,71 @@ TEST_F(ServerTest, ConnectionCloseAndHttp10) {
   c10.Send("GET /health HTTP/1.0\r\n\r\n");
   EXPECT_EQ(c10.Read().status, 200);
   EXPECT_TRUE(c10.ClosedByServer());
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  StartServer();
+  Client c(server_->port());
+  const std::string append = "POST /api/v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                             "Content-Length: " + std::to_string(kEvent.size()) + "\r\n\r\n" + kEvent;
+  // Three requests in one send: the query after the append sees it (each request is answered
+  // before the next is read, the append only once durable).
+  c.Send(append + "GET /api/v1/events/query?entity_id=e HTTP/1.1\r\nHost: t\r\n\r\n" +
+         "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("sequence":1)"), std::string::npos) << r.body;
+  r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("count":1)"), std::string::npos) << r.body;
+  r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.rfind("{\"status\":\"healthy\"", 0), 0u) << r.body;
+}
+
+// An answer far larger than the socket buffers, to a client that reads slowly: all of it
+// arrives, and the connection serves the next request.
+TEST_F(ServerTest, LargeAnswerToASlowReader) {
+  StartServer();
+  const std::string payload(10000, 'x');  // 12 MB in all: over the 4 MiB send buffer maximum
+  std::string batch = R"({"events":[)";
+  for (int i = 0; i < 1200; ++i) {
+    if (i > 0) batch += ',';
+    batch += R"({"event_type":"a","entity_id":"big","payload":{"p":")" + payload + R"("}})";
+  }
+  batch += "]}";
+  Client writer(server_->port());
+  ASSERT_EQ(writer.Request("POST", "/api/v1/events/batch", batch).status, 200);
+
+  Client c(server_->port(), /*receive_buffer=*/4096);
+  c.Send("GET /api/v1/events/query?entity_id=big HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let the server's socket fill
+  Reply r = c.Read();
+  ASSERT_EQ(r.status, 200);
+  EXPECT_GT(r.body.size(), 12'000'000u);
+  EXPECT_NE(r.body.find(R"("count":1200)"), std::string::npos);
+  EXPECT_EQ(c.Request("GET", "/health").status, 200);
+}
+
+TEST_F(ServerTest, ConnectionsPastTheirDeadlineAreClosed) {
+  ServerOptions o;
+  o.header_timeout = std::chrono::milliseconds(200);
+  o.body_timeout = std::chrono::milliseconds(200);
+  StartServer(o);
+  Client idle(server_->port());  // keep-alive, no next request
+  ASSERT_EQ(idle.Request("GET", "/health").status, 200);
+  Client half_header(server_->port());
+  half_header.Send("GET /health HTTP/1.1\r\nHost: t\r\n");
+  Client half_body(server_->port());
+  half_body.Send("POST /api/v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 100\r\n\r\n{\"event_type\"");
+  EXPECT_TRUE(idle.ServerClosesIt());
+  EXPECT_TRUE(half_header.ServerClosesIt());
+  EXPECT_TRUE(half_body.ServerClosesIt());
+  // The server still serves, and the half-sent event was not stored.
+  Client c(server_->port());
+  EXPECT_EQ(c.Request("GET", "/health").status, 200);
+  EXPECT_EQ(store_->GetStats().total_events, 0u);
 }
 
 // Stop() while appends are in flight: every append the server accepted is answered, and an
