@@ -4,6 +4,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "metrics/metrics.h"
@@ -48,6 +50,7 @@ class Client {
   }
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
 
   void Send(std::string_view data) {
     while (!data.empty()) {
@@ -254,6 +257,31 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   r = c.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body.rfind("{\"status\":\"healthy\"", 0), 0u) << r.body;
+}
+
+// A request that arrives a byte at a time, header and chunked body, is parsed as if it had
+// come in one piece; so is the next one on the connection.
+TEST_F(ServerTest, RequestSentAByteAtATime) {
+  StartServer();
+  Client c(server_->port());
+  int one = 1;
+  ASSERT_EQ(::setsockopt(c.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+  const std::string chunked = "POST /api/v1/events HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                              "Transfer-Encoding: chunked\r\n\r\n" +
+                              [] {
+                                char size[16];
+                                std::snprintf(size, sizeof size, "%zx", kEvent.size());
+                                return std::string(size);
+                              }() + "\r\n" + kEvent + "\r\n0\r\n\r\n";
+  for (char ch : chunked) c.Send(std::string_view(&ch, 1));
+  Reply r = c.Read();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find(R"("sequence":1)"), std::string::npos) << r.body;
+  const std::string query = "GET /api/v1/events/query?entity_id=e HTTP/1.1\r\nHost: t\r\n\r\n";
+  for (char ch : query) c.Send(std::string_view(&ch, 1));
+  r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("count":1)"), std::string::npos) << r.body;
 }
 
 // An answer far larger than the socket buffers, to a client that reads slowly: all of it
