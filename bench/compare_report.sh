@@ -206,7 +206,10 @@ img=$(realpath -m --relative-to="$(dirname "$DOC")" "$IMG_DIR")
   echo "$end_marker"
 } >"$section"
 
-# Replace the old section (or append one with its heading on the first run).
+# Replace the old section (or append one with its heading on the first run; a $DOC that does
+# not exist yet is created with the section alone).
+mkdir -p "$(dirname "$DOC")"
+[[ -e $DOC ]] || : >"$DOC"
 if grep -qF "$begin_marker" "$DOC" && grep -qF "$end_marker" "$DOC"; then
   awk -v b="$begin_marker" -v e="$end_marker" -v f="$section" '
     $0 == b { while ((getline line < f) > 0) print line; skip = 1; next }
