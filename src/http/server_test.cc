@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
+#include <vector>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -51,6 +53,8 @@ class Client {
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
   int fd() const { return fd_; }
+  // A read gave up after the 30 s receive timeout: the server neither answered nor closed.
+  bool timed_out() const { return timed_out_; }
 
   void Send(std::string_view data) {
     while (!data.empty()) {
@@ -109,12 +113,14 @@ class Client {
   bool Fill() {
     char tmp[16384];
     ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) timed_out_ = true;
     if (n <= 0) return false;
     buf_.append(tmp, static_cast<size_t>(n));
     return true;
   }
   int fd_ = -1;
   bool connected_ = false;
+  bool timed_out_ = false;
   std::string buf_;
 };
 
@@ -282,6 +288,47 @@ TEST_F(ServerTest, RequestSentAByteAtATime) {
   r = c.Read();
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.body.find(R"("count":1)"), std::string::npos) << r.body;
+}
+
+// Byte soup, some of it shaped like HTTP: every connection ends (an error answer or a close,
+// never a hang), nothing is stored, and the server goes on serving.
+TEST_F(ServerTest, RandomBytesNeverBreakTheServer) {
+  ServerOptions o;
+  // Deadlines past the client's 30 s receive timeout: a connection left waiting is a failure
+  // here, not something the sweeper tidies up.
+  o.header_timeout = o.body_timeout = std::chrono::milliseconds(120'000);
+  StartServer(o);
+  std::mt19937 rng(20261122);
+  const std::vector<std::string> pieces = {
+      "POST ", "GET ", "/api/v1/events", "/api/v1/events/batch", " HTTP/1.1\r\n", "\r\n",
+      "Content-Length: ", "Transfer-Encoding: chunked\r\n", "Expect: 100-continue\r\n", "0",
+      "ffffffff", "-1", ":", "{\"events\":[", kEvent, "\x00", "\xff\xfe"};
+  for (int round = 0; round < 200; ++round) {
+    std::string soup;
+    const int n = std::uniform_int_distribution<int>(1, 12)(rng);
+    for (int i = 0; i < n; ++i) {
+      if (rng() % 3 == 0) {
+        for (int k = std::uniform_int_distribution<int>(1, 40)(rng); k > 0; --k)
+          soup.push_back(static_cast<char>(rng() & 0xff));
+      } else {
+        soup += pieces[rng() % pieces.size()];
+      }
+    }
+    Client c(server_->port());
+    ASSERT_TRUE(c.connected());
+    c.Send(soup);
+    ::shutdown(c.fd(), SHUT_WR);  // no more bytes: the server must not wait for them
+    for (int answers = 0;; ++answers) {
+      Reply r = c.Read();
+      if (r.status == 0) break;
+      EXPECT_NE(r.status, 500) << "round " << round;
+      ASSERT_LT(answers, 16) << "round " << round;
+    }
+    ASSERT_FALSE(c.timed_out()) << "round " << round << ": the server kept the connection open";
+  }
+  Client c(server_->port());
+  EXPECT_EQ(c.Request("GET", "/health").status, 200);
+  EXPECT_EQ(store_->GetStats().total_events, 0u);
 }
 
 // An answer far larger than the socket buffers, to a client that reads slowly: all of it
