@@ -77,7 +77,7 @@ using Socket = asio::basic_stream_socket<tcp, Strand>;
 // How long a connection we close because of a bad request keeps draining the client's
 // unread bytes, so our error response is not destroyed by a TCP reset.
 constexpr std::chrono::milliseconds kLingerTimeout{1000};
-// Beast's largest single read (beast::read_size caps it at 64 KiB).
+// The largest single read of a connection (what ReadMore asks beast::read_size for).
 constexpr size_t kBodyReadChunk = 64 << 10;
 
 }  // namespace
