@@ -427,13 +427,16 @@ class Session final : public Exchange, public std::enable_shared_from_this<Sessi
     work_.reset();
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
-    if (!linger || ec) {
-      deadline_.store(kNoDeadline, std::memory_order_relaxed);
-      socket_.close(ec);
-      return;
-    }
+    if (!linger || ec) return CloseSocket();
     SetDeadline(kLingerTimeout);
     Drain();
+  }
+
+  // The end of a connection: nothing left for the sweeper to expire.
+  void CloseSocket() {
+    deadline_.store(kNoDeadline, std::memory_order_relaxed);
+    beast::error_code ignored;
+    socket_.close(ignored);
   }
 
   // Reads and discards until EOF, error or kLingerTimeout, then closes.
@@ -441,12 +444,7 @@ class Session final : public Exchange, public std::enable_shared_from_this<Sessi
     buffer_.clear();
     socket_.async_read_some(buffer_.prepare(4096),
                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) {
-                                beast::error_code ignored;
-                                self->deadline_.store(kNoDeadline, std::memory_order_relaxed);
-                                self->socket_.close(ignored);
-                                return;
-                              }
+                              if (ec) return self->CloseSocket();
                               self->Drain();
                             });
   }
