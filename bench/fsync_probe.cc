@@ -7,8 +7,11 @@
 // --preallocated: the file is first filled with zeros and synced, and the blocks overwrite it,
 // as the WAL writes into preallocated segments (docs/format/wal.md): no inode write per sync.
 // Output (one line, parsed by bench/run.sh):
-//   fsync_probe count=1000 seconds=2.51 per_sec=398.4 p50_us=2431 p99_us=4410
+//   fsync_probe count=1000 seconds=2.51 per_sec=398.4 p50_us=2431 p99_us=4410 cpu_us=54.1
+// cpu_us: this process's CPU time (user + system) per write+fdatasync. On a VM the guest pays
+// for the virtio kick that submits the write inside that time (docs/benchmarks.md, session 10).
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,7 +57,14 @@ int main(int argc, char** argv) {
   std::vector<double> micros;
   micros.reserve(static_cast<size_t>(count));
 
+  auto cpu_seconds = [] {
+    rusage u{};
+    ::getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  };
   using Clock = std::chrono::steady_clock;
+  const double cpu_start = cpu_seconds();
   const auto start = Clock::now();
   for (int i = 0; i < count; ++i) {
     const auto t0 = Clock::now();
@@ -68,12 +78,13 @@ int main(int argc, char** argv) {
     micros.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = cpu_seconds() - cpu_start;
   ::close(fd);
   ::unlink(path.c_str());
 
   std::sort(micros.begin(), micros.end());
   auto pct = [&](double p) { return micros[static_cast<size_t>(p * (micros.size() - 1))]; };
-  std::printf("fsync_probe count=%d seconds=%.3f per_sec=%.1f p50_us=%.0f p99_us=%.0f\n", count,
-              seconds, count / seconds, pct(0.50), pct(0.99));
+  std::printf("fsync_probe count=%d seconds=%.3f per_sec=%.1f p50_us=%.0f p99_us=%.0f cpu_us=%.1f\n",
+              count, seconds, count / seconds, pct(0.50), pct(0.99), cpu / count * 1e6);
   return 0;
 }
